@@ -1,0 +1,20 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up first.
+.PHONY: setup demo test lint bench-cadence bench-sender bench-webhook clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo:
+	@bash scripts/demo.sh
+
+test:
+	@bash scripts/test.sh
+
+lint: setup
+	@.venv/bin/ruff check cobranza_whatsapp bench scripts
+	@.venv/bin/pylint --rcfile=.pylintrc cobranza_whatsapp
+	@.venv/bin/oca-checks-odoo-module --no-verbose cobranza_whatsapp/__manifest__.py
+	@.venv/bin/oca-checks-po --no-verbose cobranza_whatsapp/i18n/*.po*
+
+clean:
+	rm -rf var .venv

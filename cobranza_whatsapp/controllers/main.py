@@ -1,0 +1,76 @@
+import hmac
+import json
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from ..tools import meta_api
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024  # Meta's batches are a few KB; anything this big is not Meta
+
+
+class CobranzaWebhookController(http.Controller):
+    """Meta's webhook: verification handshake and signed event deliveries."""
+
+    @http.route("/cobranza_whatsapp/webhook", type="http", auth="public", methods=["GET"],
+                csrf=False, save_session=False)
+    def webhook_verify(self, **params):
+        token = params.get("hub.verify_token") or ""
+        if params.get("hub.mode") != "subscribe" or not token:
+            return request.make_response("Forbidden", status=403)
+        accounts = request.env["cobranza.whatsapp.account"].sudo().search(
+            [("verify_token", "!=", False)]
+        )
+        if not any(hmac.compare_digest(token, account.verify_token) for account in accounts):
+            _logger.warning("WhatsApp webhook verification refused: unknown verify token")
+            return request.make_response("Forbidden", status=403)
+        return request.make_response(params.get("hub.challenge", ""),
+                                     headers=[("Content-Type", "text/plain")])
+
+    @http.route("/cobranza_whatsapp/webhook", type="http", auth="public", methods=["POST"],
+                csrf=False, save_session=False)
+    def webhook_receive(self, **_kwargs):
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            return self._json({"error": "body too large"}, 413)
+        raw = httprequest.get_data(cache=False)
+        if len(raw) > MAX_BODY_BYTES:
+            return self._json({"error": "body too large"}, 413)
+        signature = httprequest.headers.get("X-Hub-Signature-256")
+        account = self._account_for_signature(raw, signature)
+        if account is None:
+            _logger.warning("WhatsApp webhook refused: missing or invalid signature (%s bytes)",
+                            len(raw))
+            return self._json({"error": "invalid signature"}, 401)
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            _logger.warning("WhatsApp webhook refused: body is not JSON (%s bytes)", len(raw))
+            return self._json({"error": "body is not JSON"}, 400)
+        try:
+            counters = request.env["cobranza.webhook.event"].sudo()._handle_payload(
+                account, payload
+            )
+        except meta_api.EnvelopeError as error:
+            _logger.warning("WhatsApp webhook refused: %s", error)
+            return self._json({"error": str(error)}, 400)
+        return self._json({"status": "ok", **counters}, 200)
+
+    def _account_for_signature(self, raw, signature):
+        """The account whose App Secret signed this body; None when none did."""
+        if not signature:
+            return None
+        accounts = request.env["cobranza.whatsapp.account"].sudo().search(
+            [("app_secret", "!=", False)]
+        )
+        for account in accounts:
+            if meta_api.verify_signature(account.app_secret, raw, signature):
+                return account
+        return None
+
+    @staticmethod
+    def _json(data, status):
+        return request.make_json_response(data, status=status)

@@ -1,0 +1,164 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+COLLECTION_STATES = [
+    ("not_due", "Not due"),
+    ("overdue", "Overdue"),
+    ("reminded", "Reminded"),
+    ("promised", "Promised"),
+    ("negotiation", "In negotiation"),
+    ("handoff", "Handed to a person"),
+    ("paid", "Paid"),
+    ("excluded", "Excluded"),
+]
+
+PAID_STATES = ("paid", "in_payment", "reversed")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    cobranza_level_id = fields.Many2one(
+        "cobranza.level", string="Collection Level", readonly=True, copy=False, index=True,
+        help="The last collection level this invoice reached.",
+    )
+    cobranza_level_date = fields.Datetime(string="Level Reached On", readonly=True, copy=False)
+    cobranza_state = fields.Selection(
+        COLLECTION_STATES,
+        string="Collection State",
+        compute="_compute_cobranza_state",
+        store=True,
+        index=True,
+        copy=False,
+    )
+    cobranza_excluded = fields.Boolean(
+        string="Excluded from Collection", copy=False, tracking=True,
+        help="No reminder goes out for this invoice, for example while it is disputed.",
+    )
+    cobranza_disputed = fields.Boolean(string="Disputed", copy=False, tracking=True)
+    cobranza_exclusion_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True)
+    cobranza_paused_until = fields.Date(
+        string="Reminders Paused Until", copy=False, tracking=True,
+        help="No reminder before this date.",
+    )
+    cobranza_handoff = fields.Boolean(
+        string="Handed to a Person", copy=False, tracking=True,
+        help="A collector owns this case: the automation waits.",
+    )
+    cobranza_step_ids = fields.One2many("cobranza.step", "move_id", string="Collection Steps")
+    cobranza_message_ids = fields.Many2many(
+        "cobranza.message",
+        "cobranza_message_account_move_rel",
+        "move_id",
+        "message_id",
+        string="Collection Messages",
+        copy=False,
+    )
+    cobranza_message_count = fields.Integer(compute="_compute_cobranza_message_count")
+    cobranza_days_overdue = fields.Integer(
+        string="Days Overdue", compute="_compute_cobranza_days_overdue"
+    )
+    cobranza_next_level_id = fields.Many2one(
+        "cobranza.level", string="Next Step", compute="_compute_cobranza_next_step"
+    )
+    cobranza_next_date = fields.Date(string="Next Step On", compute="_compute_cobranza_next_step")
+
+    @api.depends("payment_state", "state", "move_type", "invoice_date_due", "cobranza_excluded",
+                 "cobranza_handoff", "cobranza_level_id", "amount_residual")
+    def _compute_cobranza_state(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            if move.move_type != "out_invoice" or move.state != "posted":
+                move.cobranza_state = False
+            elif move.payment_state in PAID_STATES or move.currency_id.is_zero(
+                move.amount_residual
+            ):
+                move.cobranza_state = "paid"
+            elif move.cobranza_excluded:
+                move.cobranza_state = "excluded"
+            elif move.cobranza_handoff:
+                move.cobranza_state = "handoff"
+            elif move.cobranza_level_id:
+                move.cobranza_state = "reminded"
+            elif move.invoice_date_due and move.invoice_date_due < today:
+                move.cobranza_state = "overdue"
+            else:
+                move.cobranza_state = "not_due"
+
+    def _compute_cobranza_message_count(self):
+        for move in self:
+            move.cobranza_message_count = len(move.cobranza_message_ids)
+
+    @api.depends("invoice_date_due")
+    def _compute_cobranza_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            due = move.invoice_date_due
+            move.cobranza_days_overdue = (today - due).days if due else 0
+
+    @api.depends("invoice_date_due", "cobranza_level_id", "company_id")
+    def _compute_cobranza_next_step(self):
+        levels_by_company = {}
+        for move in self:
+            move.cobranza_next_level_id = False
+            move.cobranza_next_date = False
+            if move.cobranza_state in (False, "paid", "excluded", "handoff") or \
+                    not move.invoice_date_due:
+                continue
+            levels = levels_by_company.get(move.company_id.id)
+            if levels is None:
+                levels = levels_by_company[move.company_id.id] = self.env["cobranza.level"].search(
+                    [("company_id", "=", move.company_id.id)]
+                )
+            reached = move.cobranza_level_id.offset_days if move.cobranza_level_id else None
+            upcoming = levels.filtered(lambda lv, r=reached: r is None or lv.offset_days > r)
+            if upcoming:
+                level = upcoming[0]
+                move.cobranza_next_level_id = level
+                move.cobranza_next_date = fields.Date.add(
+                    move.invoice_date_due, days=level.offset_days
+                )
+
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        self._cobranza_check_write(vals)
+        return super().write(vals)
+
+    # === ACTION METHODS === #
+
+    def action_cobranza_open_messages(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Collection Messages"),
+            "res_model": "cobranza.message",
+            "view_mode": "list,form",
+            "domain": [("move_ids", "in", self.ids)],
+            "context": {"create": False},
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _cobranza_check_write(self, vals):
+        """Sales reps see the collection status but only collection users change it."""
+        if self.env.su or not any(key.startswith("cobranza_") for key in vals):
+            return
+        if not self.env.user.has_group("cobranza_whatsapp.group_cobranza_user"):
+            raise AccessError(
+                self.env._("Only WhatsApp Collections users can change collection data.")
+            )
+
+    def _cobranza_pay_path(self):
+        """Portal path of the invoice with its access token: the customer pays without login."""
+        self.ensure_one()
+        return self.get_portal_url().lstrip("/")
+
+    def _cobranza_pay_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url().rstrip('/')}/{self._cobranza_pay_path()}"
+
+    def _cobranza_pdf_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url().rstrip('/')}" \
+            f"{self.get_portal_url(report_type='pdf', download=True)}"

@@ -1,0 +1,424 @@
+import datetime
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import cadence, scoring, send_window
+
+_logger = logging.getLogger(__name__)
+
+OPEN_INVOICE_WHERE = SQL(
+    "m.move_type = 'out_invoice' AND m.state = 'posted' "
+    "AND m.payment_state IN ('not_paid', 'partial') AND m.amount_residual > 0"
+)
+
+
+class CobranzaCadence(models.AbstractModel):
+    """The scheduled run that turns due invoices into collection steps and queued messages.
+
+    Facts are gathered with a fixed number of set-based queries per batch of customers,
+    decisions are taken by the pure :mod:`..tools.cadence`, and the unique index on
+    (invoice, level) makes every step happen once, whatever reruns or workers do.
+    """
+
+    _name = "cobranza.cadence"
+    _description = "Collection Cadence"
+
+    BATCH_SIZE = 1000  # customers per batch
+
+    # === CRON ENTRY POINT === #
+
+    @api.model
+    def _cron_cadence(self):
+        for (company,) in self.env["cobranza.level"]._read_group([], ["company_id"]):
+            self.with_company(company)._run(company, auto_commit=True)
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _run(self, company, *, today=None, now=None, partner_ids=None, auto_commit=False):
+        """Run the cadence for a company; returns counters for logs, tests and benchmarks."""
+        now = now or self.env.cr.now().replace(tzinfo=None)
+        today = today or fields.Date.context_today(self, now)
+        levels = self.env["cobranza.level"].search([("company_id", "=", company.id)])
+        stats = {"customers": 0, "invoices": 0, "steps": 0, "messages": 0, "skipped": 0,
+                 "handoffs": 0, "deferred": 0}
+        if not levels:
+            return stats
+        level_rules = [self._level_rule(level) for level in levels]
+        lead_days = max(0, -min(rule.offset_days for rule in level_rules))
+        all_partner_ids = self._partners_to_evaluate(company, today, lead_days, partner_ids)
+        context = self._run_context(company, today)
+        remaining = len(all_partner_ids)
+        if auto_commit:
+            self.env["ir.cron"]._commit_progress(remaining=remaining)
+        for start in range(0, len(all_partner_ids), self.BATCH_SIZE):
+            batch = all_partner_ids[start:start + self.BATCH_SIZE]
+            try:
+                with self.env.cr.savepoint():
+                    batch_stats = self._run_batch(company, batch, level_rules, levels, today,
+                                                  now, context)
+            except Exception:
+                _logger.exception("Cadence batch of %s customers failed; isolating them",
+                                  len(batch))
+                batch_stats = self._run_isolated(company, batch, level_rules, levels, today,
+                                                 now, context)
+            for key, value in batch_stats.items():
+                stats[key] += value
+            if auto_commit:
+                self.env["ir.cron"]._commit_progress(len(batch))
+        _logger.info("Cadence for %s: %s", company.name, stats)
+        return stats
+
+    def _run_isolated(self, company, batch, level_rules, levels, today, now, context):
+        """One customer at a time, so a single bad record does not hold back the rest."""
+        stats = {"customers": 0, "invoices": 0, "steps": 0, "messages": 0, "skipped": 0,
+                 "handoffs": 0, "deferred": 0}
+        for partner_id in batch:
+            try:
+                with self.env.cr.savepoint():
+                    one = self._run_batch(company, [partner_id], level_rules, levels, today, now,
+                                          context)
+            except Exception:
+                _logger.exception("Cadence failed for customer %s", partner_id)
+                continue
+            for key, value in one.items():
+                stats[key] += value
+        return stats
+
+    @api.model
+    def _level_rule(self, level):
+        return cadence.Level(
+            id=level.id,
+            offset_days=level.offset_days,
+            channel=level.channel,
+            fallback_channel=level.fallback_channel,
+            segments=frozenset(level._segments()),
+            min_amount=level.min_amount,
+            handoff=level.handoff,
+            has_template_b=bool(level.template_b_id),
+            ab_split=level.ab_split,
+        )
+
+    @api.model
+    def _partners_to_evaluate(self, company, today, lead_days, partner_ids=None):
+        """Customers with an open invoice that some level could concern by today."""
+        horizon = today + datetime.timedelta(days=lead_days)
+        query = SQL(
+            "SELECT DISTINCT m.commercial_partner_id FROM account_move m "
+            "WHERE %s AND m.company_id = %s AND m.invoice_date_due <= %s %s ORDER BY 1",
+            OPEN_INVOICE_WHERE, company.id, horizon,
+            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None else SQL(""),
+        )
+        self.env.cr.execute(query)
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _run_context(self, company, today):
+        """What every batch shares: windows per country, holidays, company settings."""
+        windows = self.env["cobranza.contact.window"]._windows_by_country(company)
+        holidays = set()
+        calendar = company.resource_calendar_id
+        if calendar:
+            start = datetime.datetime.combine(today, datetime.time.min)
+            leaves = self.env["resource.calendar.leaves"].search([
+                ("calendar_id", "in", (calendar.id, False)),
+                ("resource_id", "=", False),
+                ("date_to", ">=", start),
+                ("date_from", "<=", start + datetime.timedelta(days=45)),
+            ])
+            for leave in leaves:
+                day = leave.date_from.date()
+                while day <= leave.date_to.date():
+                    holidays.add(day)
+                    day += datetime.timedelta(days=1)
+        return {
+            "windows": windows,
+            "holidays": holidays,
+            "cap": company.cobranza_frequency_cap,
+            "pilot": company.cobranza_pilot_percent,
+            "thresholds": scoring.RiskThresholds(
+                medium_days=company.cobranza_risk_medium_days,
+                high_days=company.cobranza_risk_high_days,
+                high_amount=company.cobranza_risk_high_amount,
+            ),
+            "schedule_cache": {},
+        }
+
+    def _run_batch(self, company, partner_ids, level_rules, levels, today, now, context):
+        cr = self.env.cr
+        cr.execute(SQL(
+            """
+            SELECT m.id, m.commercial_partner_id, m.invoice_date_due, m.amount_residual_signed,
+                   lv.offset_days,
+                   (COALESCE(m.cobranza_excluded, FALSE) OR COALESCE(m.cobranza_disputed, FALSE)
+                    OR COALESCE(m.cobranza_handoff, FALSE)
+                    OR COALESCE(m.cobranza_paused_until > %(today)s, FALSE))
+              FROM account_move m
+         LEFT JOIN cobranza_level lv ON lv.id = m.cobranza_level_id
+             WHERE %(open)s AND m.company_id = %(company)s
+               AND m.commercial_partner_id = ANY(%(partners)s)
+            """,
+            today=today, open=OPEN_INVOICE_WHERE, company=company.id, partners=partner_ids,
+        ))
+        invoices = [
+            cadence.Invoice(id=row[0], partner_id=row[1], days_overdue=(today - row[2]).days,
+                            residual=row[3] or 0.0, reached_offset=row[4], blocked=row[5])
+            for row in cr.fetchall() if row[2]
+        ]
+        customers = self._customer_facts(company, partner_ids, invoices, today, now, context)
+        steps, deferred = cadence.plan(level_rules, invoices, customers, cap=context["cap"],
+                                       pilot_percent=context["pilot"])
+        stats = {"customers": len(partner_ids), "invoices": len(invoices), "steps": 0,
+                 "messages": 0, "skipped": 0, "handoffs": 0, "deferred": deferred}
+        if steps:
+            self._record_steps(company, steps, levels, now, context, stats)
+        return stats
+
+    def _customer_facts(self, company, partner_ids, invoices, today, now, context):
+        """Risk and type are refreshed from the same facts, then read back per customer."""
+        cr = self.env.cr
+        open_by_partner = {}
+        for invoice in invoices:
+            days, amount = open_by_partner.get(invoice.partner_id, (0, 0.0))
+            open_by_partner[invoice.partner_id] = (
+                max(days, invoice.days_overdue), amount + invoice.residual
+            )
+        cr.execute(SQL(
+            """
+            SELECT m.commercial_partner_id, count(*),
+                   avg(GREATEST(0, pr.paid_on - m.invoice_date_due))
+              FROM account_move m
+         LEFT JOIN LATERAL (
+                   SELECT max(apr.max_date) AS paid_on
+                     FROM account_move_line aml
+                     JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+                    WHERE aml.move_id = m.id
+                   ) pr ON TRUE
+             WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.payment_state IN ('paid', 'in_payment')
+               AND m.company_id = %s AND m.commercial_partner_id = ANY(%s)
+          GROUP BY 1
+            """,
+            company.id, partner_ids,
+        ))
+        history = {row[0]: (row[1], float(row[2]) if row[2] is not None else None)
+                   for row in cr.fetchall()}
+        cr.execute(SQL(
+            """
+            SELECT partner_id, count(*) FROM cobranza_message
+             WHERE direction = 'out' AND state != 'cancelled' AND channel != 'call'
+               AND create_date >= %s AND partner_id = ANY(%s)
+          GROUP BY 1
+            """,
+            now - datetime.timedelta(days=7), partner_ids,
+        ))
+        recent = dict(cr.fetchall())
+        risk_rows = []
+        for partner_id in partner_ids:
+            days, amount = open_by_partner.get(partner_id, (0, 0.0))
+            paid_count, avg_late = history.get(partner_id, (0, None))
+            risk_input = scoring.RiskInput(
+                max_days_overdue=max(days, 0), open_amount=amount, avg_days_late=avg_late,
+                broken_promises=0, kept_promises=0, paid_invoices=paid_count, replies=0,
+                messages=0,
+            )
+            risk, reasons = scoring.risk_segment(risk_input, context["thresholds"])
+            risk_rows.append((partner_id, risk, scoring.customer_type(paid_count),
+                              self._reasons_text(reasons)))
+        self._store_risk(risk_rows)
+        cr.execute(SQL(
+            """
+            SELECT id, cobranza_risk, cobranza_customer_type, cobranza_consent,
+                   cobranza_whatsapp_number IS NOT NULL, COALESCE(phone, '') != '',
+                   COALESCE(email, '') LIKE '%%@%%', COALESCE(cobranza_handoff, FALSE),
+                   tz, country_id
+              FROM res_partner WHERE id = ANY(%s)
+            """,
+            partner_ids,
+        ))
+        customers = {}
+        schedule = context.setdefault("customer_schedule", {})
+        for row in cr.fetchall():
+            customers[row[0]] = cadence.Customer(
+                id=row[0], risk=row[1] or "low", customer_type=row[2] or "new",
+                consent=row[3] or "none", has_whatsapp_number=row[4], has_phone=row[5],
+                has_email=row[6], with_collector=row[7], sent_last_7_days=recent.get(row[0], 0),
+            )
+            schedule[row[0]] = (row[8], row[9])
+        return customers
+
+    def _reasons_text(self, reasons):
+        lines = []
+        for message, params in reasons:
+            lines.append(self.env._(message, **params) if params else self.env._(message))
+        return "\n".join(lines)
+
+    def _store_risk(self, rows):
+        if not rows:
+            return
+        self.env.cr.execute(SQL(
+            """
+            UPDATE res_partner p
+               SET cobranza_risk_computed = v.risk,
+                   cobranza_risk = COALESCE(p.cobranza_risk_manual, v.risk),
+                   cobranza_type_computed = v.ctype,
+                   cobranza_customer_type = COALESCE(p.cobranza_type_manual, v.ctype),
+                   cobranza_risk_reason = v.reason
+              FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS risk,
+                           unnest(%s::varchar[]) AS ctype, unnest(%s::text[]) AS reason) v
+             WHERE p.id = v.id
+            """,
+            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+            [r[3] for r in rows],
+        ))
+        self.env["res.partner"].invalidate_model([
+            "cobranza_risk_computed", "cobranza_risk", "cobranza_type_computed",
+            "cobranza_customer_type", "cobranza_risk_reason",
+        ])
+
+    def _scheduled_at(self, partner_id, now, context):
+        """The first instant inside the contact window of the customer's country and zone."""
+        tz_name, country_id = context["customer_schedule"].get(partner_id, (None, None))
+        windows = context["windows"]
+        window = windows.get(country_id) or windows[False]
+        if not tz_name:
+            country = self.env["res.country"].browse(country_id) if country_id else None
+            tz_name = send_window.default_timezone(country.code if country else None)
+        key = (tz_name, country_id)
+        cache = context["schedule_cache"]
+        if key not in cache:
+            utc_now = now.replace(tzinfo=datetime.UTC)
+            cache[key] = send_window.next_allowed(
+                utc_now, tz_name, window, context["holidays"]
+            ).astimezone(datetime.UTC).replace(tzinfo=None)
+        return cache[key]
+
+    def _record_steps(self, company, steps, levels, now, context, stats):
+        """Insert the steps first; only those this transaction really inserted get a message."""
+        cr = self.env.cr
+        move_ids, level_ids, partner_ids, outcomes, notes = [], [], [], [], []
+        for step in steps:
+            outcome = "handoff" if step.handoff and step.channel in (None, cadence.CALL) else (
+                "queued" if step.channel else "skipped")
+            for move_id in step.invoice_ids:
+                move_ids.append(move_id)
+                level_ids.append(step.level_id)
+                partner_ids.append(step.partner_id)
+                outcomes.append(outcome)
+                notes.append(self.env._(step.skip_reason) if step.skip_reason else None)
+        cr.execute(SQL(
+            """
+            INSERT INTO cobranza_step (move_id, level_id, partner_id, company_id, date, outcome,
+                                       note, create_uid, write_uid, create_date, write_date)
+            SELECT v.move_id, v.level_id, v.partner_id, %(company)s, %(now)s, v.outcome, v.note,
+                   %(uid)s, %(uid)s, %(now)s, %(now)s
+              FROM (SELECT unnest(%(moves)s::int[]) AS move_id,
+                           unnest(%(levels)s::int[]) AS level_id,
+                           unnest(%(partners)s::int[]) AS partner_id,
+                           unnest(%(outcomes)s::varchar[]) AS outcome,
+                           unnest(%(notes)s::varchar[]) AS note) v
+            ON CONFLICT (move_id, level_id) DO NOTHING
+            RETURNING id, move_id, level_id
+            """,
+            company=company.id, now=now, uid=self.env.uid, moves=move_ids, levels=level_ids,
+            partners=partner_ids, outcomes=outcomes, notes=notes,
+        ))
+        inserted = {(move_id, level_id): step_id for step_id, move_id, level_id in cr.fetchall()}
+        if not inserted:
+            return
+        level_by_id = {level.id: level for level in levels}
+        message_vals, message_steps, handoffs = [], [], []
+        for step in steps:
+            step_ids = [inserted[(m, step.level_id)] for m in step.invoice_ids
+                        if (m, step.level_id) in inserted]
+            invoice_ids = [m for m in step.invoice_ids if (m, step.level_id) in inserted]
+            if not invoice_ids:
+                continue
+            stats["steps"] += 1
+            level = level_by_id[step.level_id]
+            if step.handoff:
+                handoffs.append((step, level, invoice_ids))
+            if step.channel in (None, cadence.CALL):
+                stats["skipped"] += 0 if step.handoff else 1
+                continue
+            message_vals.append(self._message_values(company, step, level, invoice_ids, now,
+                                                     context))
+            message_steps.append(step_ids)
+        if message_vals:
+            messages = self.env["cobranza.message"].create(message_vals)
+            stats["messages"] += len(messages)
+            cr.execute(SQL(
+                """
+                UPDATE cobranza_step s SET message_id = v.message_id
+                  FROM (SELECT unnest(%s::int[]) AS step_id, unnest(%s::int[]) AS message_id) v
+                 WHERE s.id = v.step_id
+                """,
+                [sid for ids in message_steps for sid in ids],
+                [mid for mid, ids in zip(messages.ids, message_steps, strict=True) for _ in ids],
+            ))
+        reached_moves = [move_id for move_id, _level in inserted]
+        cr.execute(SQL(
+            """
+            UPDATE account_move m SET cobranza_level_id = v.level_id, cobranza_level_date = %s
+              FROM (SELECT unnest(%s::int[]) AS move_id, unnest(%s::int[]) AS level_id) v
+             WHERE m.id = v.move_id
+            """,
+            now, reached_moves, [level_id for _move, level_id in inserted],
+        ))
+        moves = self.env["account.move"].browse(reached_moves)
+        moves.invalidate_recordset(["cobranza_level_id", "cobranza_level_date"])
+        moves.modified(["cobranza_level_id"])
+        if handoffs:
+            stats["handoffs"] += len(handoffs)
+            self._hand_off(company, handoffs)
+        self.env["cobranza.step"].invalidate_model()
+        self.env.flush_all()
+
+    def _message_values(self, company, step, level, invoice_ids, now, context):
+        template = level.template_id
+        if step.variant == "b" and level.template_b_id:
+            template = level.template_b_id
+        if len(invoice_ids) > 1 and level.statement_template_id and step.variant != "b":
+            template = level.statement_template_id
+        return {
+            "direction": "out",
+            "channel": step.channel,
+            "state": "queued",
+            "company_id": company.id,
+            "partner_id": step.partner_id,
+            "move_ids": [(6, 0, invoice_ids)],
+            "level_id": level.id,
+            "template_id": template.id if step.channel == cadence.WHATSAPP else False,
+            "ab_variant": step.variant if level.template_b_id else False,
+            "scheduled_at": self._scheduled_at(step.partner_id, now, context),
+        }
+
+    def _hand_off(self, company, handoffs):
+        """A person takes over: the invoices wait, the collector gets an activity."""
+        move_ids = [m for _step, _level, invoice_ids in handoffs for m in invoice_ids]
+        self.env.cr.execute(SQL(
+            "UPDATE account_move SET cobranza_handoff = TRUE WHERE id = ANY(%s)", move_ids
+        ))
+        moves = self.env["account.move"].browse(move_ids)
+        moves.invalidate_recordset(["cobranza_handoff"])
+        moves.modified(["cobranza_handoff"])
+        partners = self.env["res.partner"].browse([step.partner_id for step, _l, _i in handoffs])
+        partners.fetch(["cobranza_collector_id", "user_id", "name"])
+        for step, level, invoice_ids in handoffs:
+            partner = partners.browse(step.partner_id)
+            collector = partner._cobranza_collector(company)
+            invoices = self.env["account.move"].browse(invoice_ids)
+            partner.activity_schedule(
+                "cobranza_whatsapp.mail_activity_type_collection_call",
+                user_id=collector.id,
+                summary=self.env._("Collection: %(level)s", level=level.name),
+                note=self.env._(
+                    "Invoices %(invoices)s, %(amount)s overdue. The automation waits while "
+                    "you own this case; see the Collections tab for the history.",
+                    invoices=", ".join(invoices.mapped("name")),
+                    amount=f"{step.amount:,.2f}",
+                ),
+            )

@@ -1,0 +1,534 @@
+import datetime
+import logging
+import time
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+
+from ..tools import formatting, meta_api
+from ..tools import phone as phone_tools
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("queued", "Queued"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("read", "Read"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+    ("received", "Received"),
+]
+
+# Meta's statuses arrive out of order; a message only ever moves up this ladder.
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+
+# Meta errors after which the customer must be reached on another channel.
+FALLBACK_CODES = {131026, 131047, 131049, 131050, 133010}
+
+
+class CobranzaMessage(models.Model):
+    """Every collection message, outbound or inbound, on any channel: the outbox and the log."""
+
+    _name = "cobranza.message"
+    _description = "Collection Message"
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+    _rec_name = "display_name"
+
+    direction = fields.Selection(
+        [("out", "Outbound"), ("in", "Inbound")], required=True, default="out", index=True
+    )
+    channel = fields.Selection(
+        [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail"), ("call", "Phone call")],
+        required=True,
+        default="whatsapp",
+    )
+    state = fields.Selection(STATES, required=True, default="queued", index=True, copy=False)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one("res.partner", string="Customer", index=True, required=True)
+    move_ids = fields.Many2many(
+        "account.move",
+        "cobranza_message_account_move_rel",
+        "message_id",
+        "move_id",
+        string="Invoices",
+    )
+    level_id = fields.Many2one("cobranza.level", index="btree_not_null")
+    template_id = fields.Many2one("cobranza.whatsapp.template")
+    ab_variant = fields.Selection([("a", "A"), ("b", "B")], string="Variant")
+    account_id = fields.Many2one("cobranza.whatsapp.account", string="WhatsApp Account")
+    to_number = fields.Char(string="To", help="E.164 number the message was sent to.")
+    wa_id = fields.Char(string="WhatsApp ID", index="btree_not_null")
+    body = fields.Text(string="Message")
+    wamid = fields.Char(string="Meta Message ID", copy=False, readonly=True)
+    scheduled_at = fields.Datetime(
+        string="Send After", index=True, default=fields.Datetime.now,
+        help="Inside the customer's contact window.",
+    )
+    attempts = fields.Integer(default=0, copy=False)
+    next_attempt_at = fields.Datetime(copy=False)
+    sent_at = fields.Datetime(copy=False, readonly=True)
+    delivered_at = fields.Datetime(copy=False, readonly=True)
+    read_at = fields.Datetime(copy=False, readonly=True)
+    failed_at = fields.Datetime(copy=False, readonly=True)
+    received_at = fields.Datetime(copy=False, readonly=True)
+    error_code = fields.Integer(copy=False, readonly=True)
+    error_message = fields.Text(string="Error", copy=False, readonly=True)
+    fallback_of_id = fields.Many2one(
+        "cobranza.message", index="btree_not_null", readonly=True
+    )
+    pricing_category = fields.Char(readonly=True)
+    pricing_type = fields.Char(readonly=True)
+    billable = fields.Boolean(readonly=True)
+    conversation_id = fields.Char(readonly=True)
+    attachment_ids = fields.Many2many("ir.attachment", string="Attachments")
+    step_ids = fields.One2many("cobranza.step", "message_id", string="Steps")
+
+    _wamid_uniq = models.UniqueIndex(
+        "(wamid) WHERE wamid IS NOT NULL", "This Meta message is already recorded."
+    )
+    _queue_idx = models.Index("(scheduled_at, id) WHERE state = 'queued'")
+
+    @api.depends("partner_id", "channel", "direction", "create_date")
+    def _compute_display_name(self):
+        for message in self:
+            arrow = "→" if message.direction == "out" else "←"
+            channels = dict(message._fields["channel"]._description_selection(self.env))
+            message.display_name = (
+                f"{arrow} {message.partner_id.display_name or ''} "
+                f"({channels.get(message.channel, '')})"
+            )
+
+    # === BUSINESS METHODS: SENDING === #
+
+    def _cancel(self, reason):
+        self.write({"state": "cancelled", "error_message": reason, "next_attempt_at": False})
+
+    def _fail(self, reason, code=0):
+        self.write({
+            "state": "failed", "error_message": reason, "error_code": code,
+            "failed_at": fields.Datetime.now(), "next_attempt_at": False,
+        })
+        self._post_in_chatter(failed=True)
+
+    @api.model
+    def _cron_send(self):
+        self._process_queue(auto_commit=True)
+
+    @api.model
+    def _queue_domain(self, now):
+        return [
+            ("state", "=", "queued"),
+            ("direction", "=", "out"),
+            ("channel", "in", ("whatsapp", "sms", "email")),
+            ("scheduled_at", "<=", now),
+            "|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", now),
+        ]
+
+    @api.model
+    def _process_queue(self, *, auto_commit=False, batch_size=200, max_batches=None):
+        """Drain due messages in batches locked with SKIP LOCKED, so workers never collide."""
+        sent = batches = 0
+        while max_batches is None or batches < max_batches:
+            now = fields.Datetime.now()
+            domain = self._queue_domain(now)
+            candidates = self.search(domain, order="scheduled_at, id", limit=batch_size)
+            batch = candidates.try_lock_for_update().filtered_domain(domain)
+            if not batch:
+                break
+            batch._send_batch()
+            sent += len(batch)
+            batches += 1
+            if auto_commit:
+                remaining = self.search_count(domain)
+                time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
+                if not remaining or time_left <= 0:
+                    break
+            elif len(candidates) < batch_size:
+                break
+        return sent
+
+    def _send_batch(self):
+        self.fetch(["partner_id", "move_ids", "template_id", "level_id", "channel", "company_id"])
+        self.move_ids.fetch(["payment_state", "amount_residual", "state", "currency_id", "name"])
+        pacer = {}
+        for message in self:
+            try:
+                with self.env.cr.savepoint():
+                    message._send_one(pacer)
+            except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
+                _logger.exception("Collection message %s could not be sent", message.id)
+                message._fail(self.env._("Unexpected error while sending: %(error)s",
+                                         error=type(error).__name__))
+
+    def _unpaid_moves(self):
+        return self.move_ids.filtered(
+            lambda m: m.state == "posted"
+            and m.payment_state in ("not_paid", "partial")
+            and not m.currency_id.is_zero(m.amount_residual)
+        )
+
+    def _send_one(self, pacer):
+        self.ensure_one()
+        unpaid = self._unpaid_moves()
+        if self.move_ids and not unpaid:
+            self._cancel(self.env._("The invoices were paid before the reminder went out."))
+            return
+        if unpaid != self.move_ids:
+            self.move_ids = unpaid
+        if self.channel == "whatsapp":
+            self._send_whatsapp(pacer)
+        elif self.channel == "sms":
+            self._send_sms()
+        elif self.channel == "email":
+            self._send_email()
+
+    def _send_whatsapp(self, pacer):
+        partner = self.partner_id
+        if partner.cobranza_consent != "optin" or not partner.cobranza_whatsapp_number:
+            self._fallback(self.env._("WhatsApp is not possible for this customer any more "
+                                      "(consent or number)."))
+            return
+        account = self.account_id or self.env["cobranza.whatsapp.account"].sudo().search(
+            [("company_id", "=", self.company_id.id), ("active", "=", True)], limit=1
+        )
+        if not account:
+            self._fail(self.env._("No WhatsApp account is configured for %(company)s.",
+                                  company=self.company_id.name))
+            return
+        if account.state != "active":
+            return  # waits in the queue until a manager resumes the account
+        template = self.template_id
+        if not template:
+            self._fail(self.env._("The level has no WhatsApp template."))
+            return
+        if template.status == "paused":
+            self.next_attempt_at = fields.Datetime.now() + datetime.timedelta(hours=1)
+            return  # Meta paused it; it resumes when the template is approved again
+        if not template._is_sendable():
+            self._fallback(self.env._("Template %(name)s is not approved by Meta (%(status)s).",
+                                      name=template.name, status=template.status))
+            return
+        try:
+            values = self._render_values()
+            params = template._render_params(values)
+            body = template._render_text(values)
+            payload = self._whatsapp_payload(account, template, params, values)
+        except ValueError as error:
+            self._fail(self.env._("The message cannot be built: %(reason)s",
+                                  reason=self.env._(str(error))))
+            return
+        self._pace(account, pacer)
+        self.write({"state": "sending", "attempts": self.attempts + 1, "account_id": account.id,
+                    "to_number": partner.cobranza_whatsapp_number, "body": body})
+        try:
+            answer = account._send_api_request(
+                "POST", f"{account.phone_number_id or 'sandbox'}/messages", json=payload
+            )
+            result = meta_api.parse_send_response(answer)
+        except meta_api.MetaError as error:
+            self._handle_meta_error(account, error)
+            return
+        self.write({
+            "state": "sent", "wamid": result["wamid"], "wa_id": result.get("wa_id"),
+            "sent_at": fields.Datetime.now(), "next_attempt_at": False, "error_code": 0,
+            "error_message": False,
+        })
+        if result.get("wa_id") and partner.cobranza_wa_id != result["wa_id"]:
+            partner.sudo().cobranza_wa_id = result["wa_id"]
+        self._post_in_chatter()
+        if account.mode == "sandbox":
+            self.env["cobranza.whatsapp.sandbox"]._simulate_statuses(self)
+
+    def _pace(self, account, pacer):
+        """Hold the account's messages-per-second rate within this worker."""
+        if not account.rate_limit:
+            return
+        interval = 1.0 / account.rate_limit
+        last = pacer.get(account.id)
+        now = time.monotonic()
+        if last is not None and now - last < interval:
+            time.sleep(interval - (now - last))
+        pacer[account.id] = time.monotonic()
+
+    def _handle_meta_error(self, account, error):
+        reason = self.env._(meta_api.error_reason(error.code))
+        vals = {"error_code": error.code or 0, "error_message": reason}
+        if error.kind == meta_api.ACCOUNT:
+            vals.update(state="queued", attempts=max(self.attempts - 1, 0))
+            self.write(vals)
+            account.sudo()._stop(reason)
+        elif error.kind == meta_api.RETRY and self.attempts < meta_api.MAX_ATTEMPTS:
+            delay = meta_api.backoff_seconds(self.attempts)
+            vals.update(state="queued",
+                        next_attempt_at=fields.Datetime.now() + datetime.timedelta(seconds=delay))
+            self.write(vals)
+        else:
+            self._fail(reason, code=error.code or 0)
+            if error.code in FALLBACK_CODES:
+                self._fallback(reason)
+
+    def _fallback(self, reason):
+        """Reach the customer on the level's other channel; this message records why not here."""
+        level = self.level_id
+        channel = level.fallback_channel if level else "none"
+        if self.state not in ("failed", "cancelled"):
+            self._cancel(reason)
+        if channel in (False, "none") or self.fallback_of_id:
+            return self.browse()
+        return self.create({
+            "direction": "out",
+            "channel": channel,
+            "state": "queued",
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "move_ids": [(6, 0, self.move_ids.ids)],
+            "level_id": level.id,
+            "fallback_of_id": self.id,
+            "scheduled_at": fields.Datetime.now(),
+        })
+
+    def _render_values(self):
+        self.ensure_one()
+        return self._render_values_for(self.partner_id, self._unpaid_moves(), self.company_id)
+
+    @api.model
+    def _render_values_for(self, partner, moves, company):
+        """The invoice and customer values a template can show, formatted for the customer."""
+        moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        locale = formatting.odoo_lang_to_locale(partner.lang, partner.country_id.code)
+        by_currency = {}
+        for move in moves:
+            by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + \
+                move.amount_residual
+        amount = " + ".join(
+            formatting.format_amount(total, currency.name, locale)
+            for currency, total in by_currency.items()
+        )
+        oldest = moves[:1]
+        today = fields.Date.context_today(self)
+        due = oldest.invoice_date_due if oldest else False
+        return {
+            "partner_name": partner.name or "",
+            "company_name": company.name or "",
+            "invoice_numbers": ", ".join(moves.mapped("name")),
+            "invoice_count": str(len(moves)),
+            "amount_due": amount,
+            "due_date": formatting.format_date(due, locale) if due else "",
+            "days_overdue": str(max((today - due).days, 0)) if due else "0",
+            "pay_link": oldest._cobranza_pay_url() if oldest else "",
+            "pay_path": oldest._cobranza_pay_path() if oldest else "",
+            "collector_name": partner._cobranza_collector(company).name or "",
+        }
+
+    def _whatsapp_payload(self, account, template, params, values):
+        header = None
+        if template.header_type == "document":
+            header = self._document_header(account)
+        url_suffix = None
+        quick_replies = []
+        url_index = 0
+        reference = self.move_ids[:1].name or ""
+        for index, button in enumerate(template.button_ids.sorted("sequence")):
+            if button.button_type == "url":
+                url_index, url_suffix = index, values["pay_path"]
+            else:
+                quick_replies.append((index, f"{button.payload}:{reference}"))
+        return meta_api.build_template_payload(
+            self.partner_id.cobranza_whatsapp_number.lstrip("+"),
+            template.name,
+            template.language,
+            params,
+            header_document=header,
+            url_button_suffix=url_suffix,
+            url_button_index=url_index,
+            quick_replies=quick_replies,
+            callback_data=f"cobranza:{self.id}",
+        )
+
+    def _document_header(self, account):
+        """The invoice PDF (several invoices: one PDF with all of them), by id or by link."""
+        moves = self._unpaid_moves().sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        if len(moves) == 1:
+            filename = f"{moves.name.replace('/', '_')}.pdf"
+        else:
+            filename = self.env._("Statement_%(name)s.pdf",
+                                  name=(self.partner_id.name or "").replace(" ", "_")[:40])
+        if self.company_id.cobranza_pdf_mode == "link" and len(moves) == 1:
+            return {"link": moves._cobranza_pdf_url(), "filename": filename}
+        content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
+            "account.account_invoices", moves.ids
+        )
+        media_id = self.env["cobranza.whatsapp.media"].sudo()._get_media_id(
+            account, content, filename
+        )
+        return {"id": media_id, "filename": filename}
+
+    def _send_sms(self):
+        moves = self._unpaid_moves()
+        level = self.level_id
+        partner = self.partner_id
+        if not partner.phone:
+            self._fail(self.env._("The customer has no phone number for SMS."))
+            return
+        template = level.sms_template_id
+        if not template:
+            self._fail(self.env._("The level has no SMS template."))
+            return
+        move = moves[:1]
+        body = template._render_field("body", move.ids, compute_lang=True)[move.id]
+        sms = self.env["sms.sms"].sudo().create({
+            "number": partner.cobranza_whatsapp_number or partner.phone,
+            "partner_id": partner.id,
+            "body": body,
+        })
+        self.write({"state": "sent", "body": body, "sent_at": fields.Datetime.now(),
+                    "to_number": sms.number, "attempts": self.attempts + 1})
+        self._post_in_chatter()
+
+    def _send_email(self):
+        moves = self._unpaid_moves()
+        template = self.level_id.mail_template_id
+        if not template:
+            self._fail(self.env._("The level has no e-mail template."))
+            return
+        if not self.partner_id.email:
+            self._fail(self.env._("The customer has no e-mail address."))
+            return
+        move = moves[:1]
+        template.sudo().send_mail(move.id, force_send=False)
+        body = template._render_field("subject", move.ids, compute_lang=True)[move.id]
+        self.write({"state": "sent", "body": body, "sent_at": fields.Datetime.now(),
+                    "attempts": self.attempts + 1})
+
+    def _post_in_chatter(self, failed=False):
+        """The invoices' chatter shows what was sent, so accountants see it where they work."""
+        for move in self.move_ids:
+            if failed:
+                body = Markup("<p>%s</p><p>%s</p>") % (
+                    self.env._("Collection message could not be sent (%(channel)s).",
+                               channel=self.channel),
+                    self.error_message or "",
+                )
+            else:
+                body = Markup("<p>%s</p><p>%s</p>") % (
+                    self.env._("Collection reminder sent by %(channel)s (%(level)s).",
+                               channel=self.channel, level=self.level_id.name or "-"),
+                    self.body or "",
+                )
+            move.sudo().message_post(body=body, message_type="notification",
+                                     subtype_xmlid="mail.mt_note")
+
+    # === BUSINESS METHODS: STATUSES === #
+
+    @api.model
+    def _apply_status(self, event):
+        """Apply one Meta status event; statuses only move forward, whatever the order.
+
+        Returns False when no message carries this wamid yet, so the caller keeps the
+        event and matches it later.
+        """
+        message = self.search([("wamid", "=", event["wamid"])], limit=1)
+        if not message:
+            return False
+        status = event["status"]
+        when = datetime.datetime.fromtimestamp(int(event.get("timestamp") or time.time()),
+                                               tz=datetime.UTC).replace(tzinfo=None)
+        vals = {}
+        if event.get("pricing_category"):
+            vals.update(pricing_category=event["pricing_category"],
+                        pricing_type=event.get("pricing_type"),
+                        billable=bool(event.get("billable")))
+        if event.get("conversation_id"):
+            vals["conversation_id"] = event["conversation_id"]
+        if status == "failed":
+            error = (event.get("errors") or [{}])[0]
+            code = int(error.get("code") or 0)
+            if message.state not in ("failed", "cancelled"):
+                reason = self.env._(meta_api.error_reason(code))
+                message.write(dict(vals, error_code=code, error_message=reason))
+                message._fail(reason, code=code)
+                if code in FALLBACK_CODES or meta_api.classify_error(code, None) != \
+                        meta_api.RETRY:
+                    message._fallback(reason)
+            return message
+        stamp_field = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at"}.get(
+            status)
+        if not stamp_field:
+            return message
+        if not message[stamp_field]:
+            vals[stamp_field] = when
+        if status == "read" and not message.delivered_at:
+            vals["delivered_at"] = when  # read implies delivered
+        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(message.state, 99):
+            vals["state"] = status
+        if vals:
+            message.write(vals)
+        return message
+
+    # === BUSINESS METHODS: INBOUND === #
+
+    @api.model
+    def _find_partner_by_wa_id(self, company, wa_id):
+        """Meta's wa_id can differ from the number we dialled (Mexico 521, Brazil's 9)."""
+        candidates = phone_tools.candidate_wa_ids(wa_id or "")
+        Partner = self.env["res.partner"]
+        partner = Partner.search([("cobranza_wa_id", "in", candidates)], limit=1)
+        if not partner:
+            partner = Partner.search(
+                [("cobranza_whatsapp_number", "in", ["+" + c for c in candidates])], limit=1
+            )
+        return partner.commercial_partner_id
+
+    @api.model
+    def _receive(self, account, event):
+        """Store a customer's message, open the 24 h window, show it where people work."""
+        company = account.company_id if account else self.env.company
+        wa_id = str(event.get("from") or "")
+        partner = self._find_partner_by_wa_id(company, wa_id)
+        if not partner:
+            partner = self.env["res.partner"].create({
+                "name": event.get("profile_name") or ("WhatsApp " + phone_tools.mask_phone(
+                    "+" + wa_id)),
+                "phone": "+" + wa_id if wa_id else False,
+                "cobranza_wa_id": wa_id or False,
+            })
+        received = datetime.datetime.fromtimestamp(
+            int(event.get("timestamp") or time.time()), tz=datetime.UTC
+        ).replace(tzinfo=None)
+        context_id = event.get("context_id")
+        replied = self.search([("wamid", "=", context_id)], limit=1) if context_id else \
+            self.browse()
+        moves = replied.move_ids or self.search(
+            [("partner_id", "=", partner.id), ("direction", "=", "out"),
+             ("state", "not in", ("cancelled", "failed"))], order="id desc", limit=1
+        ).move_ids
+        message = self.create({
+            "direction": "in",
+            "channel": "whatsapp",
+            "state": "received",
+            "company_id": company.id,
+            "partner_id": partner.id,
+            "account_id": account.id if account else False,
+            "wamid": event.get("message_id") or False,
+            "wa_id": wa_id,
+            "body": event.get("text") or "",
+            "received_at": received,
+            "move_ids": [(6, 0, moves.ids)],
+            "level_id": replied.level_id.id,
+            "template_id": replied.template_id.id,
+        })
+        window_until = received + datetime.timedelta(hours=24)
+        partner.sudo().write({"cobranza_window_until": window_until,
+                              "cobranza_wa_id": partner.cobranza_wa_id or wa_id})
+        body = Markup("<p>%s</p><p>%s</p>") % (
+            self.env._("WhatsApp reply from the customer:"), message.body or "")
+        for record in partner | moves:
+            record.sudo().message_post(body=body, message_type="comment",
+                                       subtype_xmlid="mail.mt_note")
+        return message

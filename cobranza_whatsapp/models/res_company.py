@@ -1,0 +1,106 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    cobranza_frequency_cap = fields.Integer(
+        string="Messages per Customer per Week",
+        default=2,
+        help="At most this many business-initiated messages to one customer "
+        "in any rolling 7 days.",
+    )
+    cobranza_pilot_percent = fields.Integer(
+        string="Pilot Percentage",
+        default=100,
+        help="Run the cadence only for this share of customers, chosen deterministically "
+        "by customer, so that the same customers stay in the pilot run after run.",
+    )
+    cobranza_risk_medium_days = fields.Integer(string="Medium Risk after (days late)", default=7)
+    cobranza_risk_high_days = fields.Integer(string="High Risk after (days late)", default=30)
+    cobranza_risk_high_amount = fields.Monetary(
+        string="High Risk Balance",
+        currency_field="currency_id",
+        default=10000.0,
+        help="A customer owing more than this is high risk whatever the days late.",
+    )
+    cobranza_pdf_mode = fields.Selection(
+        [("upload", "Upload to Meta"), ("link", "Portal link")],
+        string="Invoice PDF",
+        default="upload",
+        required=True,
+        help="Upload the invoice PDF to Meta (reused for 30 days), or let Meta download it "
+        "from the customer portal link with its access token.",
+    )
+    cobranza_payment_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payment Notification Journal",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+        help="Bank journal used for payments notified by the payment webhook "
+        "when the notification names none.",
+    )
+    cobranza_collector_id = fields.Many2one(
+        "res.users",
+        string="Default Collector",
+        help="Receives hand-offs for customers with no collector and no salesperson.",
+    )
+
+    @api.constrains("cobranza_frequency_cap", "cobranza_pilot_percent",
+                    "cobranza_risk_medium_days", "cobranza_risk_high_days")
+    def _check_cobranza_settings(self):
+        for company in self:
+            if company.cobranza_frequency_cap < 0:
+                raise ValidationError(self.env._(
+                    "The number of messages per customer per week cannot be negative."))
+            if not 0 <= company.cobranza_pilot_percent <= 100:
+                raise ValidationError(self.env._("The pilot percentage must be between 0 and 100."))
+            if not 0 <= company.cobranza_risk_medium_days <= company.cobranza_risk_high_days:
+                raise ValidationError(self.env._(
+                    "Medium risk must start before high risk (days late)."))
+
+    DEFAULT_TEMPLATES = (
+        "template_preventive", "template_due", "template_overdue", "template_plan",
+        "template_final", "template_statement", "template_thanks",
+    )
+    DEFAULT_LEVELS = (
+        "level_preventive", "level_due", "level_overdue_3", "level_plan_7",
+        "level_handoff_15", "level_final_30",
+    )
+
+    def _cobranza_load_defaults(self):
+        """Give a company the shipped cadence and templates (the XML ones belong to the first).
+
+        Existing levels are left alone: a company that has a cadence keeps it.
+        """
+        self = self.sudo()  # the shipped records belong to the first company
+        Level = self.env["cobranza.level"]
+        Template = self.env["cobranza.whatsapp.template"]
+        for company in self:
+            if Level.search_count([("company_id", "=", company.id)], limit=1):
+                continue
+            mapping = {}
+            for xmlid in self.DEFAULT_TEMPLATES:
+                source = self.env.ref(f"cobranza_whatsapp.{xmlid}", raise_if_not_found=False)
+                if not source:
+                    continue
+                existing = Template.search([("company_id", "=", company.id),
+                                            ("name", "=", source.name),
+                                            ("language", "=", source.language)], limit=1)
+                mapping[source.id] = existing or source.copy(
+                    {"company_id": company.id, "account_id": False}
+                )
+            for xmlid in self.DEFAULT_LEVELS:
+                source = self.env.ref(f"cobranza_whatsapp.{xmlid}", raise_if_not_found=False)
+                if not source:
+                    continue
+                Level.create({
+                    **source.copy_data()[0],
+                    "name": source.name,
+                    "company_id": company.id,
+                    "template_id": mapping.get(source.template_id.id, Template).id,
+                    "template_b_id": False,
+                    "statement_template_id": mapping.get(source.statement_template_id.id,
+                                                         Template).id,
+                })
+        return True

@@ -1,0 +1,57 @@
+from odoo import api, fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    cobranza_frequency_cap = fields.Integer(
+        related="company_id.cobranza_frequency_cap", readonly=False
+    )
+    cobranza_pilot_percent = fields.Integer(
+        related="company_id.cobranza_pilot_percent", readonly=False
+    )
+    cobranza_risk_medium_days = fields.Integer(
+        related="company_id.cobranza_risk_medium_days", readonly=False
+    )
+    cobranza_risk_high_days = fields.Integer(
+        related="company_id.cobranza_risk_high_days", readonly=False
+    )
+    cobranza_risk_high_amount = fields.Monetary(
+        related="company_id.cobranza_risk_high_amount", readonly=False
+    )
+    cobranza_pdf_mode = fields.Selection(related="company_id.cobranza_pdf_mode", readonly=False)
+    cobranza_payment_journal_id = fields.Many2one(
+        related="company_id.cobranza_payment_journal_id", readonly=False
+    )
+    cobranza_collector_id = fields.Many2one(
+        related="company_id.cobranza_collector_id", readonly=False
+    )
+    cobranza_payment_webhook_secret = fields.Char(
+        string="Payment Webhook Secret",
+        config_parameter="cobranza_whatsapp.payment_webhook_secret",
+        groups="base.group_system",
+    )
+    cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
+    cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
+    cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")
+
+    @api.depends("company_id")
+    def _compute_cobranza_counts(self):
+        for settings in self:
+            company_domain = [("company_id", "=", settings.company_id.id)]
+            settings.cobranza_account_count = self.env["cobranza.whatsapp.account"].search_count(
+                company_domain
+            )
+            settings.cobranza_level_count = self.env["cobranza.level"].search_count(
+                company_domain
+            )
+            settings.cobranza_template_count = self.env[
+                "cobranza.whatsapp.template"
+            ].search_count(company_domain)
+
+    def action_cobranza_load_defaults(self):
+        self.ensure_one()
+        self.company_id._cobranza_load_defaults()
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "cobranza_whatsapp.cobranza_level_action"
+        )

@@ -1,0 +1,221 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from ..tools import phone as phone_tools
+
+RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+CUSTOMER_TYPES = [("new", "New"), ("recurring", "Recurring")]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    cobranza_risk_computed = fields.Selection(
+        RISKS, string="Computed Risk", readonly=True, copy=False,
+        help="Recomputed by every cadence run from days overdue, balance and behaviour.",
+    )
+    cobranza_risk_manual = fields.Selection(
+        RISKS, string="Risk Override", copy=False, tracking=True,
+        help="Set to force a risk segment; clear to go back to the computed one.",
+    )
+    cobranza_risk = fields.Selection(
+        RISKS, string="Risk Segment", compute="_compute_cobranza_risk", store=True, index=True,
+    )
+    cobranza_risk_reason = fields.Text(string="Why this Risk", readonly=True, copy=False)
+    cobranza_type_computed = fields.Selection(
+        CUSTOMER_TYPES, string="Computed Customer Type", readonly=True, copy=False
+    )
+    cobranza_type_manual = fields.Selection(
+        CUSTOMER_TYPES, string="Customer Type Override", copy=False
+    )
+    cobranza_customer_type = fields.Selection(
+        CUSTOMER_TYPES, string="Customer Type", compute="_compute_cobranza_customer_type",
+        store=True,
+    )
+    cobranza_collector_id = fields.Many2one(
+        "res.users", string="Collector", copy=False, tracking=True,
+        help="Who takes over when a person is needed. Empty: the salesperson, then the "
+        "company's default collector.",
+    )
+    cobranza_optin_date = fields.Datetime(string="WhatsApp Opt-in", copy=False, tracking=True)
+    cobranza_optin_source = fields.Char(
+        string="Opt-in Source", copy=False, tracking=True,
+        help="Where the customer agreed to receive WhatsApp messages: contract, web form, "
+        "a WhatsApp message…",
+    )
+    cobranza_optout_date = fields.Datetime(string="WhatsApp Opt-out", copy=False, tracking=True)
+    cobranza_optout_reason = fields.Char(string="Opt-out Reason", copy=False)
+    cobranza_consent = fields.Selection(
+        [("none", "No consent"), ("optin", "Opted in"), ("optout", "Opted out")],
+        string="WhatsApp Consent", compute="_compute_cobranza_consent", store=True,
+    )
+    cobranza_whatsapp_number = fields.Char(
+        string="WhatsApp Number", compute="_compute_cobranza_whatsapp_number", store=True,
+        help="The phone normalised to international format.",
+    )
+    cobranza_phone_warning = fields.Char(
+        string="Phone Problem", compute="_compute_cobranza_whatsapp_number", store=True
+    )
+    cobranza_wa_id = fields.Char(
+        string="WhatsApp ID", copy=False, index="btree_not_null",
+        help="The id Meta reports for this customer; it can differ from the dialled number.",
+    )
+    cobranza_window_until = fields.Datetime(
+        string="Reply Window Until", copy=False,
+        help="Free-form replies are allowed until then (24 hours after the customer's last "
+        "message).",
+    )
+    cobranza_handoff = fields.Boolean(
+        string="With a Collector", copy=False, tracking=True,
+        help="A person is handling this customer: automatic reminders wait.",
+    )
+    cobranza_message_ids = fields.One2many("cobranza.message", "partner_id")
+    cobranza_message_count = fields.Integer(compute="_compute_cobranza_stats")
+    cobranza_total_overdue = fields.Monetary(
+        string="Total Overdue", compute="_compute_cobranza_stats",
+        currency_field="cobranza_currency_id",
+    )
+    cobranza_total_due = fields.Monetary(
+        string="Total Due", compute="_compute_cobranza_stats",
+        currency_field="cobranza_currency_id",
+    )
+    cobranza_currency_id = fields.Many2one("res.currency", compute="_compute_cobranza_stats")
+    cobranza_oldest_due = fields.Date(string="Oldest Overdue", compute="_compute_cobranza_stats")
+    cobranza_overdue_count = fields.Integer(compute="_compute_cobranza_stats")
+    cobranza_last_contact = fields.Datetime(
+        string="Last Contact", compute="_compute_cobranza_stats"
+    )
+
+    @api.depends("cobranza_risk_computed", "cobranza_risk_manual")
+    def _compute_cobranza_risk(self):
+        for partner in self:
+            partner.cobranza_risk = partner.cobranza_risk_manual or partner.cobranza_risk_computed
+
+    @api.depends("cobranza_type_computed", "cobranza_type_manual")
+    def _compute_cobranza_customer_type(self):
+        for partner in self:
+            partner.cobranza_customer_type = (
+                partner.cobranza_type_manual or partner.cobranza_type_computed or "new"
+            )
+
+    @api.depends("cobranza_optin_date", "cobranza_optout_date")
+    def _compute_cobranza_consent(self):
+        for partner in self:
+            if partner.cobranza_optout_date and (
+                not partner.cobranza_optin_date
+                or partner.cobranza_optout_date >= partner.cobranza_optin_date
+            ):
+                partner.cobranza_consent = "optout"
+            elif partner.cobranza_optin_date:
+                partner.cobranza_consent = "optin"
+            else:
+                partner.cobranza_consent = "none"
+
+    @api.depends("phone", "country_id")
+    def _compute_cobranza_whatsapp_number(self):
+        for partner in self:
+            raw = partner.phone
+            if not raw:
+                partner.cobranza_whatsapp_number = False
+                partner.cobranza_phone_warning = False
+                continue
+            result = phone_tools.normalize_phone(raw, partner.country_id.code)
+            partner.cobranza_whatsapp_number = result.e164 if result.valid else False
+            partner.cobranza_phone_warning = False if result.valid else (
+                self.env._(result.reason_template, **(result.reason_params or {}))
+                if result.reason_template else self.env._("Invalid phone number.")
+            )
+
+    def _compute_cobranza_stats(self):
+        today = fields.Date.context_today(self)
+        groups = self.env["account.move"]._read_group(
+            [
+                ("partner_id", "child_of", self.commercial_partner_id.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            ["partner_id"],
+            ["amount_residual_signed:sum", "invoice_date_due:min", "id:recordset"],
+        )
+        due_by_partner = {}
+        for partner, _residual, _oldest, moves in groups:
+            bucket = due_by_partner.setdefault(partner.commercial_partner_id.id, [])
+            bucket.extend(moves)
+        last_contacts = dict(self.env["cobranza.message"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["create_date:max"]
+        ))
+        counts = dict(self.env["cobranza.message"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+        ))
+        for partner in self:
+            moves = due_by_partner.get(partner.commercial_partner_id.id, [])
+            overdue = [m for m in moves if m.invoice_date_due and m.invoice_date_due < today]
+            partner.cobranza_currency_id = (
+                partner.company_id.currency_id or self.env.company.currency_id
+            )
+            partner.cobranza_total_due = sum(m.amount_residual_signed for m in moves)
+            partner.cobranza_total_overdue = sum(m.amount_residual_signed for m in overdue)
+            partner.cobranza_overdue_count = len(overdue)
+            partner.cobranza_oldest_due = min((m.invoice_date_due for m in overdue), default=False)
+            partner.cobranza_last_contact = last_contacts.get(partner, False)
+            partner.cobranza_message_count = counts.get(partner, 0)
+
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        self._cobranza_check_write(vals)
+        return super().write(vals)
+
+    # === ACTION METHODS === #
+
+    def action_cobranza_open_messages(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Collection Messages"),
+            "res_model": "cobranza.message",
+            "view_mode": "list,form",
+            "domain": [("partner_id", "child_of", self.commercial_partner_id.id)],
+            "context": {"create": False},
+        }
+
+    def action_cobranza_open_overdue(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Overdue Invoices"),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+            ],
+            "context": {"create": False},
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _cobranza_check_write(self, vals):
+        """Sales reps see the collection status but only collection users change it."""
+        if self.env.su or not any(key.startswith("cobranza_") for key in vals):
+            return
+        if not self.env.user.has_group("cobranza_whatsapp.group_cobranza_user"):
+            raise AccessError(
+                self.env._("Only WhatsApp Collections users can change collection data.")
+            )
+
+    def _cobranza_collector(self, company):
+        """Who takes the case: the customer's collector, its salesperson, the default one."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return (
+            partner.cobranza_collector_id
+            or partner.user_id
+            or company.cobranza_collector_id
+            or self.env.ref("base.user_admin", raise_if_not_found=False)
+            or self.env.user
+        )

@@ -1,0 +1,113 @@
+import datetime
+
+from odoo import Command, fields
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.base.tests.common import new_test_user
+
+# A Wednesday inside business hours in Lima (UTC-5): 15:00 UTC is 10:00 local.
+NOW = datetime.datetime(2026, 11, 18, 15, 0, 0)
+TODAY = NOW.date()
+
+
+class CobranzaCommon(AccountTestInvoicingCommon):
+    """A company with the default cadence, a sandbox account and a few customers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        # The accounting test user also manages collections in these tests.
+        cls.env.user.group_ids |= cls.env.ref("cobranza_whatsapp.group_cobranza_manager")
+        cls.company.write({"cobranza_frequency_cap": 2, "country_id": cls.env.ref("base.pe").id})
+        cls.company._cobranza_load_defaults()
+        cls.wa_account = cls.env["cobranza.whatsapp.account"].create({
+            "name": "Test WhatsApp",
+            "company_id": cls.company.id,
+            "mode": "sandbox",
+            "phone_number_id": "PNID1",
+            "waba_id": "WABA1",
+            "rate_limit": 0,
+        })
+        cls.templates = cls.env["cobranza.whatsapp.template"].search(
+            [("company_id", "=", cls.company.id)]
+        )
+        cls.templates.write({"account_id": cls.wa_account.id})
+        cls.templates.action_submit()
+        cls.levels = cls.env["cobranza.level"].search([("company_id", "=", cls.company.id)])
+        cls.level_by_offset = {level.offset_days: level for level in cls.levels}
+        cls.pe = cls.env.ref("base.pe")
+        cls.mx = cls.env.ref("base.mx")
+        cls.es = cls.env.ref("base.es")
+        cls.customer = cls._customer("María Quispe", "+51 987 654 321", cls.pe)
+        cls.collector = new_test_user(
+            cls.env, login="collector", groups="account.group_account_invoice,"
+            "cobranza_whatsapp.group_cobranza_user", company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)], name="Carla Collector",
+        )
+        cls.manager = new_test_user(
+            cls.env, login="cobranza_manager", groups="account.group_account_manager,"
+            "cobranza_whatsapp.group_cobranza_manager", company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)], name="Mario Manager",
+        )
+        cls.salesman = new_test_user(
+            cls.env, login="salesman", groups="base.group_user,base.group_partner_manager",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+            name="Sara Sales",
+        )
+
+    @classmethod
+    def _customer(cls, name, phone, country, consent=True, **values):
+        vals = {
+            "name": name,
+            "phone": phone,
+            "country_id": country.id,
+            "email": f"{name.split()[0].lower()}@example.com",
+            "lang": "en_US",
+            "tz": {"PE": "America/Lima", "MX": "America/Mexico_City",
+                   "ES": "Europe/Madrid"}.get(country.code, "UTC"),
+        }
+        if consent:
+            vals.update(cobranza_optin_date=NOW - datetime.timedelta(days=90),
+                        cobranza_optin_source="Contract")
+        vals.update(values)
+        return cls.env["res.partner"].create(vals)
+
+    @classmethod
+    def _invoice(cls, partner, amount, days_overdue, currency=None, post=True):
+        """A posted customer invoice due `days_overdue` days before TODAY."""
+        due = TODAY - datetime.timedelta(days=days_overdue)
+        move = cls.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "company_id": cls.company.id,
+            "invoice_date": min(due - datetime.timedelta(days=30), TODAY),
+            "invoice_date_due": due,
+            "currency_id": (currency or cls.company.currency_id).id,
+            "invoice_line_ids": [Command.create({
+                "name": "Goods", "quantity": 1, "price_unit": amount, "tax_ids": [],
+            })],
+        })
+        if post:
+            move.action_post()
+        return move
+
+    def run_cadence(self, now=NOW, **kwargs):
+        return self.env["cobranza.cadence"]._run(
+            self.company, today=now.date(), now=now, **kwargs
+        )
+
+    def messages_for(self, partner):
+        return self.env["cobranza.message"].search(
+            [("partner_id", "=", partner.id)], order="id"
+        )
+
+    def steps_for(self, moves):
+        return self.env["cobranza.step"].search([("move_id", "in", moves.ids)], order="id")
+
+    @staticmethod
+    def days(n):
+        return datetime.timedelta(days=n)
+
+    @staticmethod
+    def today():
+        return fields.Date.today()

@@ -1,0 +1,347 @@
+"""Meta's WhatsApp Cloud API: payloads, error classes, signatures, webhook parsing.
+
+No ORM here; the models call these functions and the tests check them without a database.
+"""
+
+import hashlib
+import hmac
+import re
+
+from .i18n import _lt
+
+DEFAULT_API_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v23.0"
+
+RETRY, PERMANENT, ACCOUNT = "retry", "permanent", "account"
+MAX_ATTEMPTS = 6
+
+RETRY_CODES = {130429, 131056, 131000, 131016, 131057, 80007, 4, 2, 3}
+ACCOUNT_CODES = {190, 368, 131031, 131042}
+
+ERROR_REASONS = {
+    130429: _lt("Meta's sending rate was reached; the message will be retried."),
+    131056: _lt("Too many messages to this customer in a short time; retried later."),
+    131000: _lt("Meta had an unknown error; the message will be retried."),
+    131016: _lt("WhatsApp is temporarily unavailable; the message will be retried."),
+    131057: _lt("The WhatsApp account is in maintenance; the message will be retried."),
+    80007: _lt("The WhatsApp Business Account hit Meta's rate limit; retried later."),
+    4: _lt("The app hit Meta's call limit; retried later."),
+    131026: _lt("The customer's number cannot receive WhatsApp messages (not on WhatsApp "
+                "or an old app). Another channel is needed."),
+    131047: _lt("More than 24 hours passed since the customer's last message: only an "
+                "approved template can be sent."),
+    131048: _lt("Meta limited sending because of the account's quality; slow down."),
+    131049: _lt("Meta did not deliver the message to keep the customer's experience healthy."),
+    131050: _lt("The customer stopped messages from businesses."),
+    131051: _lt("This message type is not supported."),
+    132000: _lt("The number of template variables does not match the approved template."),
+    132001: _lt("The template does not exist in this language or is not approved; "
+                "synchronise the templates."),
+    132005: _lt("A template variable is too long."),
+    132007: _lt("The template text breaks Meta's format rules."),
+    132012: _lt("A template variable has the wrong format."),
+    132015: _lt("Meta paused the template for low quality."),
+    132016: _lt("Meta disabled the template for low quality."),
+    133010: _lt("The WhatsApp phone number is not registered with Meta."),
+    100: _lt("Meta refused a parameter of the request."),
+    190: _lt("Meta's access token expired or is invalid: enter a new token on the WhatsApp "
+             "account."),
+    368: _lt("Meta blocked the WhatsApp account for policy violations."),
+    131031: _lt("The WhatsApp Business Account is locked."),
+    131042: _lt("The WhatsApp Business Account has a payment problem."),
+}
+GENERIC_REASON = _lt("Meta refused the message.")
+TRANSPORT_REASON = _lt("Meta could not be reached (network error or timeout); the message "
+                       "will be retried.")
+
+TEXT_LIMITS = {"header": 60, "body": 1024, "footer": 60, "button": 25, "param": 1024,
+               "text": 4096}
+TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9_]+$")
+
+
+def classify_error(code, http_status):
+    if code in ACCOUNT_CODES:
+        return ACCOUNT
+    if code in RETRY_CODES:
+        return RETRY
+    if code is None and (http_status is None or http_status == 429 or http_status >= 500):
+        return RETRY
+    if http_status is not None and http_status >= 500 and code not in ERROR_REASONS:
+        return RETRY
+    return PERMANENT
+
+
+def error_reason(code):
+    if code is None:
+        return TRANSPORT_REASON
+    return ERROR_REASONS.get(code, GENERIC_REASON)
+
+
+def backoff_seconds(attempt, base=30, cap=3600):
+    return int(min(cap, base * 2 ** max(attempt - 1, 0)))
+
+
+class MetaError(Exception):
+    def __init__(self, message="", *, code=None, title=None, details=None, http_status=None,
+                 fbtrace_id=None):
+        super().__init__(message or error_reason(code))
+        self.code = code
+        self.title = title
+        self.message = message
+        self.details = details
+        self.http_status = http_status
+        self.fbtrace_id = fbtrace_id
+        self.kind = classify_error(code, http_status)
+
+    def __str__(self):
+        return error_reason(self.code) if self.code in ERROR_REASONS or self.code is None \
+            else (self.message or GENERIC_REASON)[:300]
+
+
+class MetaTransportError(MetaError):
+    def __init__(self, message="", *, http_status=None, **kwargs):
+        super().__init__(message, http_status=http_status, **kwargs)
+        self.kind = RETRY
+
+
+def parse_error(http_status, body):
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return MetaError(f"HTTP {http_status}", http_status=http_status)
+    code = error.get("code")
+    code = code if isinstance(code, int) else None
+    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    return MetaError(str(error.get("message") or "")[:500], code=code,
+                     title=error.get("error_user_title") or error.get("type"),
+                     details=str(data.get("details") or "")[:500], http_status=http_status,
+                     fbtrace_id=error.get("fbtrace_id"))
+
+
+def parse_send_response(body):
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
+        raise MetaError("Meta's answer has no message id", code=-1)
+    contacts = body.get("contacts") or [{}]
+    contact = contacts[0] if isinstance(contacts[0], dict) else {}
+    return {"wamid": str(messages[0]["id"]), "wa_id": contact.get("wa_id"),
+            "user_id": contact.get("user_id"),
+            "message_status": messages[0].get("message_status")}
+
+
+def validate_template_name(name):
+    if not name or len(name) > 512 or not TEMPLATE_NAME_RE.match(name):
+        raise ValueError(_lt("A template name may only contain lowercase letters, digits and "
+                             "underscores (at most 512)."))
+
+
+def check_param(value, label):
+    value = (value or "").strip()
+    if not value:
+        raise ValueError(_lt("A template value is empty: %(label)s") % {"label": label})
+    if len(value) > TEXT_LIMITS["param"]:
+        raise ValueError(_lt("A template value is longer than Meta allows: %(label)s")
+                         % {"label": label})
+    if "\n" in value or "\t" in value or "     " in value:
+        raise ValueError(_lt("A template value has line breaks, tabs or many spaces, which "
+                             "Meta refuses: %(label)s") % {"label": label})
+    return value
+
+
+def build_template_payload(to, template_name, language, body_params, *, header_document=None,
+                           url_button_suffix=None, url_button_index=0, quick_replies=(),
+                           callback_data=None, named_params=None):
+    components = []
+    if header_document:
+        components.append({"type": "header", "parameters": [
+            {"type": "document", "document": dict(header_document)}]})
+    if body_params:
+        params = []
+        for index, text in enumerate(body_params):
+            param = {"type": "text", "text": text}
+            if named_params:
+                param["parameter_name"] = named_params[index]
+            params.append(param)
+        components.append({"type": "body", "parameters": params})
+    if url_button_suffix is not None:
+        components.append({"type": "button", "sub_type": "url", "index": str(url_button_index),
+                           "parameters": [{"type": "text", "text": url_button_suffix}]})
+    for index, payload in quick_replies:
+        components.append({"type": "button", "sub_type": "quick_reply", "index": str(index),
+                           "parameters": [{"type": "payload", "payload": payload}]})
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+               "type": "template",
+               "template": {"name": template_name, "language": {"code": language},
+                            "components": components}}
+    if callback_data:
+        payload["biz_opaque_callback_data"] = callback_data[:512]
+    return payload
+
+
+def build_text_payload(to, body, preview_url=False):
+    if not body or len(body) > TEXT_LIMITS["text"]:
+        raise ValueError(_lt("A WhatsApp text must have 1 to 4,096 characters."))
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+            "type": "text", "text": {"body": body, "preview_url": preview_url}}
+
+
+def build_template_create_payload(name, language, category, body_text, *, header_document,
+                                  footer, buttons, body_examples):
+    validate_template_name(name)
+    components = []
+    if header_document:
+        components.append({"type": "HEADER", "format": "DOCUMENT"})
+    body = {"type": "BODY", "text": body_text}
+    if body_examples:
+        body["example"] = {"body_text": [list(body_examples)]}
+    components.append(body)
+    if footer:
+        components.append({"type": "FOOTER", "text": footer})
+    if buttons:
+        components.append({"type": "BUTTONS", "buttons": list(buttons)})
+    return {"name": name, "language": language, "category": category,
+            "parameter_format": "POSITIONAL", "components": components}
+
+
+def compute_signature(secret, raw_body):
+    key = secret.encode() if isinstance(secret, str) else secret
+    return "sha256=" + hmac.new(key, raw_body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret, raw_body, header):
+    if not secret or not header or not isinstance(header, str):
+        return False
+    if not header.startswith("sha256="):
+        return False
+    return hmac.compare_digest(compute_signature(secret, raw_body), header.strip())
+
+
+class EnvelopeError(ValueError):
+    pass
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _str(value, limit=4096):
+    if value is None:
+        return None
+    return str(value)[:limit]
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def parse_webhook(payload):
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        raise EnvelopeError("not a WhatsApp Business Account webhook")
+    if not isinstance(payload.get("entry"), list):
+        raise EnvelopeError("the webhook has no entry list")
+    events = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict):
+            continue
+        waba_id = _str(entry.get("id"), 64)
+        for change in _list(entry.get("changes")):
+            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                continue
+            field, value = change.get("field"), change["value"]
+            if field == "messages":
+                events.extend(_parse_messages_value(waba_id, value))
+            elif field in ("message_template_status_update", "message_template_quality_update",
+                           "template_category_update"):
+                event = _parse_template_value(field, value, entry.get("time"))
+                if event:
+                    events.append(event)
+    return events
+
+
+def _parse_messages_value(waba_id, value):
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    phone_number_id = _str(metadata.get("phone_number_id"), 64)
+    events = []
+    for status in _list(value.get("statuses")):
+        if not isinstance(status, dict) or not status.get("id") or not status.get("status"):
+            continue
+        pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else {}
+        conversation = status.get("conversation") if isinstance(
+            status.get("conversation"), dict) else {}
+        errors = [{"code": _int(e.get("code")), "title": _str(e.get("title"), 255),
+                   "message": _str(e.get("message"), 1000),
+                   "details": _str((e.get("error_data") or {}).get("details")
+                                   if isinstance(e.get("error_data"), dict) else None, 1000)}
+                  for e in _list(status.get("errors")) if isinstance(e, dict)]
+        wamid = _str(status["id"], 255)
+        state = _str(status["status"], 32)
+        key = f"status:{wamid}:{state}"
+        if state == "failed" and errors:
+            key += f":{errors[0]['code']}"
+        events.append({
+            "kind": "status", "key": key, "waba_id": waba_id, "phone_number_id": phone_number_id,
+            "wamid": wamid, "status": state, "timestamp": _int(status.get("timestamp")),
+            "recipient_id": _str(status.get("recipient_id"), 64),
+            "callback_data": _str(status.get("biz_opaque_callback_data"), 512),
+            "pricing_category": _str(pricing.get("category"), 64),
+            "pricing_type": _str(pricing.get("type"), 64),
+            "billable": bool(pricing.get("billable")),
+            "conversation_id": _str(conversation.get("id"), 255),
+            "errors": errors,
+        })
+    names = {}
+    for contact in _list(value.get("contacts")):
+        if isinstance(contact, dict):
+            profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+            names[_str(contact.get("wa_id"), 64)] = _str(profile.get("name"), 255)
+    for message in _list(value.get("messages")):
+        if not isinstance(message, dict) or not message.get("id"):
+            continue
+        kind = _str(message.get("type"), 32)
+        text = payload = media = None
+        body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+        if kind == "text":
+            text = body.get("body")
+        elif kind == "button":
+            text, payload = body.get("text"), body.get("payload")
+        elif kind == "interactive":
+            reply = body.get("button_reply") or body.get("list_reply") or {}
+            if isinstance(reply, dict):
+                text, payload = reply.get("title"), reply.get("id")
+        elif kind in ("document", "image", "audio", "video", "sticker"):
+            text = body.get("caption")
+            media = {"id": _str(body.get("id"), 255), "mime_type": _str(body.get("mime_type"), 128),
+                     "sha256": _str(body.get("sha256"), 128),
+                     "filename": _str(body.get("filename"), 255)}
+        context = message.get("context") if isinstance(message.get("context"), dict) else {}
+        sender = _str(message.get("from"), 64)
+        events.append({
+            "kind": "message", "key": f"message:{_str(message['id'], 255)}", "waba_id": waba_id,
+            "phone_number_id": phone_number_id, "message_id": _str(message["id"], 255),
+            "from": sender, "timestamp": _int(message.get("timestamp")), "type": kind,
+            "profile_name": names.get(sender), "text": _str(text), "payload": _str(payload, 512),
+            "context_id": _str(context.get("id"), 255), "media": media,
+        })
+    return events
+
+
+def _parse_template_value(field, value, entry_time):
+    template_id = _str(value.get("message_template_id"), 64)
+    if not template_id and not value.get("message_template_name"):
+        return None
+    kind = {"message_template_status_update": "template_status",
+            "message_template_quality_update": "template_quality",
+            "template_category_update": "template_category"}[field]
+    marker = value.get("event") or value.get("new_quality_score") or value.get("new_category")
+    return {
+        "kind": kind, "key": f"{kind}:{template_id}:{_str(marker, 64)}:{_int(entry_time)}",
+        "template_id": template_id, "template_name": _str(value.get("message_template_name"), 512),
+        "language": _str(value.get("message_template_language"), 16),
+        "event": _str(value.get("event"), 64), "reason": _str(value.get("reason"), 512),
+        "new_quality_score": _str(value.get("new_quality_score"), 16),
+        "previous_quality_score": _str(value.get("previous_quality_score"), 16),
+        "new_category": _str(value.get("new_category"), 32),
+        "previous_category": _str(value.get("previous_category"), 32),
+    }

@@ -1,0 +1,128 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import cadence
+
+
+class CobranzaMessageCompose(models.TransientModel):
+    """"Send reminder now": the cadence's own choice for one customer, previewed, sent at once."""
+
+    _name = "cobranza.message.compose"
+    _description = "Send a Collection Reminder Now"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    level_id = fields.Many2one("cobranza.level", compute="_compute_plan",
+                               store=True, readonly=False)
+    channel = fields.Selection(
+        [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")],
+        compute="_compute_plan", store=True, readonly=False,
+    )
+    template_id = fields.Many2one("cobranza.whatsapp.template", compute="_compute_plan",
+                                  store=True, readonly=False)
+    note = fields.Text(compute="_compute_plan", store=True)
+    preview = fields.Text(compute="_compute_preview")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        model = self.env.context.get("active_model")
+        ids = self.env.context.get("active_ids") or []
+        if model == "account.move":
+            moves = self.env["account.move"].browse(ids)
+            partner = moves.commercial_partner_id
+            if len(partner) != 1:
+                raise UserError(self.env._("Choose invoices of a single customer."))
+        elif model == "res.partner":
+            partner = self.env["res.partner"].browse(ids[:1]).commercial_partner_id
+            moves = self.env["account.move"].search([
+                ("commercial_partner_id", "=", partner.id),
+                ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("company_id", "=", self.env.company.id),
+            ])
+        else:
+            return values
+        moves = moves.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"
+                               and m.payment_state in ("not_paid", "partial"))
+        if not moves:
+            raise UserError(self.env._("%(customer)s has no open invoice to remind.",
+                                       customer=partner.display_name))
+        values.update(partner_id=partner.id, move_ids=[(6, 0, moves.ids)],
+                      company_id=moves[0].company_id.id)
+        return values
+
+    @api.depends("partner_id", "move_ids")
+    def _compute_plan(self):
+        for wizard in self:
+            levels = self.env["cobranza.level"].search(
+                [("company_id", "=", wizard.company_id.id)])
+            today = fields.Date.context_today(self)
+            overdue = max(((today - m.invoice_date_due).days for m in wizard.move_ids
+                           if m.invoice_date_due), default=0)
+            current = levels.filtered(lambda lv, d=overdue: lv.offset_days <= d)[-1:] \
+                or levels[:1]
+            partner = wizard.partner_id
+            rule = self.env["cobranza.cadence"]._level_rule(current) if current else None
+            facts = cadence.Customer(
+                id=partner.id, risk=partner.cobranza_risk or "low",
+                customer_type=partner.cobranza_customer_type or "new",
+                consent=partner.cobranza_consent or "none",
+                has_whatsapp_number=bool(partner.cobranza_whatsapp_number),
+                has_phone=bool(partner.phone), has_email=bool(partner.email),
+            )
+            channel, reason = cadence.resolve_channel(rule, facts) if rule else (None, None)
+            if channel == cadence.CALL:
+                channel = "whatsapp" if facts.consent == "optin" and \
+                    facts.has_whatsapp_number else None
+            wizard.level_id = current
+            wizard.channel = channel
+            template = current.template_id
+            if len(wizard.move_ids) > 1 and current.statement_template_id:
+                template = current.statement_template_id
+            wizard.template_id = template if channel == "whatsapp" else False
+            wizard.note = self.env._(reason) if reason else False
+
+    @api.depends("template_id", "move_ids", "channel")
+    def _compute_preview(self):
+        for wizard in self:
+            if wizard.channel == "whatsapp" and wizard.template_id:
+                values = self.env["cobranza.message"]._render_values_for(
+                    wizard.partner_id, wizard.move_ids, wizard.company_id)
+                wizard.preview = wizard.template_id._render_text(values)
+            elif wizard.channel == "sms" and wizard.level_id.sms_template_id:
+                move = wizard.move_ids[:1]
+                wizard.preview = wizard.level_id.sms_template_id._render_field(
+                    "body", move.ids, compute_lang=True)[move.id]
+            elif wizard.channel == "email" and wizard.level_id.mail_template_id:
+                move = wizard.move_ids[:1]
+                wizard.preview = wizard.level_id.mail_template_id._render_field(
+                    "subject", move.ids, compute_lang=True)[move.id]
+            else:
+                wizard.preview = False
+
+    def action_send(self):
+        self.ensure_one()
+        if not self.channel:
+            raise UserError(self.env._("This customer cannot be reached: %(reason)s",
+                                       reason=self.note or "-"))
+        message = self.env["cobranza.message"].sudo().create({
+            "direction": "out",
+            "channel": self.channel,
+            "state": "queued",
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "move_ids": [(6, 0, self.move_ids.ids)],
+            "level_id": self.level_id.id,
+            "template_id": self.template_id.id,
+            "scheduled_at": fields.Datetime.now(),
+        })
+        message._send_batch()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "cobranza.message",
+            "res_id": message.id,
+            "view_mode": "form",
+            "target": "current",
+        }
