@@ -11,10 +11,10 @@ test:
 	@bash scripts/test.sh
 
 lint: setup
-	@.venv/bin/ruff check cobranza_whatsapp bench scripts
-	@.venv/bin/pylint --rcfile=.pylintrc cobranza_whatsapp
-	@.venv/bin/oca-checks-odoo-module --no-verbose cobranza_whatsapp/__manifest__.py
-	@.venv/bin/oca-checks-po --no-verbose cobranza_whatsapp/i18n/*.po*
+	@.venv-lint/bin/ruff check cobranza_whatsapp bench scripts
+	@.venv-lint/bin/pylint --rcfile=.pylintrc cobranza_whatsapp
+	@.venv-lint/bin/oca-checks-odoo-module --no-verbose cobranza_whatsapp/__manifest__.py
+	@.venv-lint/bin/oca-checks-po --no-verbose cobranza_whatsapp/i18n/*.po*
 
 clean:
-	rm -rf var .venv
+	rm -rf var .venv .venv-lint

@@ -5,6 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ODOO_PATH=${ODOO_PATH:-/opt/odoo}
 VENV=${VENV:-$ROOT/.venv}
+LINT_VENV=${LINT_VENV:-$ROOT/.venv-lint}
 PYTHON=${PYTHON:-python3}
 DEMO_DB=${DEMO_DB:-cobranza_demo}
 TEST_DB=${TEST_DB:-cobranza_test}
@@ -44,7 +45,8 @@ require_port_free() {
 }
 
 odoo_bin() {
-    "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$(addons_path)" "$@"
+    "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$(addons_path)" \
+        --http-interface=127.0.0.1 "$@"
 }
 
 # The addons our module depends on, installed once into a template database that every

@@ -32,4 +32,5 @@ cat <<MSG
 
 MSG
 exec "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$(addons_path)" -d "$DEMO_DB" \
-    --db-filter="^${DEMO_DB}\$" --http-port="$HTTP_PORT" --log-level=info
+    --db-filter="^${DEMO_DB}\$" --http-port="$HTTP_PORT" --http-interface=127.0.0.1 \
+    --log-level=info

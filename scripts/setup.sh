@@ -85,8 +85,23 @@ PY
     printf '%s' "$wanted" > "$stamp"
 }
 
+setup_lint_venv() {
+    local stamp="$LINT_VENV/.cobranza-setup"
+    local wanted
+    wanted=$(sha256sum "$ROOT/requirements-lint.txt" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -x "$LINT_VENV/bin/python" ]; then
+        return 0
+    fi
+    info "Building the linters' virtualenv in $LINT_VENV"
+    [ -x "$LINT_VENV/bin/python" ] || "$PYTHON" -m venv "$LINT_VENV"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$LINT_VENV/bin/python" -m pip install -q \
+        -r "$ROOT/requirements-lint.txt"
+    printf '%s' "$wanted" > "$stamp"
+}
+
 install_debian_packages
 start_postgres
 ensure_pg_role
 setup_venv
+setup_lint_venv
 info "Set-up is complete (Odoo $ODOO_PATH, virtualenv $VENV)"

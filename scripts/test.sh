@@ -9,12 +9,12 @@ require_postgres
 mkdir -p "$ROOT/var"
 
 info "Lint: ruff"
-"$VENV/bin/ruff" check "$ROOT/cobranza_whatsapp" "$ROOT/bench" "$ROOT/scripts"
+"$LINT_VENV/bin/ruff" check "$ROOT/cobranza_whatsapp" "$ROOT/bench" "$ROOT/scripts"
 info "Lint: pylint-odoo (OCA mandatory checks for 19.0)"
-"$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "$ROOT/cobranza_whatsapp"
+"$LINT_VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "$ROOT/cobranza_whatsapp"
 info "Lint: oca-checks-odoo-module and oca-checks-po (XML, CSV, PO)"
-"$VENV/bin/oca-checks-odoo-module" --no-verbose "$ROOT/cobranza_whatsapp/__manifest__.py"
-"$VENV/bin/oca-checks-po" --no-verbose "$ROOT"/cobranza_whatsapp/i18n/*.po*
+"$LINT_VENV/bin/oca-checks-odoo-module" --no-verbose "$ROOT/cobranza_whatsapp/__manifest__.py"
+"$LINT_VENV/bin/oca-checks-po" --no-verbose "$ROOT"/cobranza_whatsapp/i18n/*.po*
 
 info "Installing cobranza_whatsapp in a fresh database $TEST_DB"
 create_db_with_addon "$TEST_DB" "$ROOT/var/test-install.log"

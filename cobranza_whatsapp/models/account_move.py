@@ -140,6 +140,29 @@ class AccountMove(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _invoice_paid_hook(self):
+        """However it was paid (portal, webhook, manual, bank statement), stop collecting."""
+        result = super()._invoice_paid_hook()
+        self.filtered(lambda m: m.move_type == "out_invoice")._cobranza_on_paid()
+        return result
+
+    def _cobranza_on_paid(self):
+        if not self:
+            return
+        Message = self.env["cobranza.message"].sudo()
+        queued = Message.search([
+            ("move_ids", "in", self.ids), ("state", "=", "queued"), ("direction", "=", "out"),
+        ])
+        for message in queued:
+            if message.template_id.purpose == "thanks":
+                continue
+            if not message._unpaid_moves():
+                message._cancel(self.env._("The invoices were paid before the reminder went "
+                                           "out."))
+        reminded = self.filtered("cobranza_level_id")
+        for partner, moves in reminded.grouped("commercial_partner_id").items():
+            Message._queue_thanks(partner, moves)
+
     def _cobranza_check_write(self, vals):
         """Sales reps see the collection status but only collection users change it."""
         if self.env.su or not any(key.startswith("cobranza_") for key in vals):

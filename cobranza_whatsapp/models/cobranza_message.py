@@ -175,6 +175,9 @@ class CobranzaMessage(models.Model):
 
     def _send_one(self, pacer):
         self.ensure_one()
+        if self.template_id.purpose == "thanks":
+            self._send_whatsapp(pacer)
+            return
         unpaid = self._unpaid_moves()
         if self.move_ids and not unpaid:
             self._cancel(self.env._("The invoices were paid before the reminder went out."))
@@ -295,17 +298,38 @@ class CobranzaMessage(models.Model):
 
     def _render_values(self):
         self.ensure_one()
+        if self.template_id.purpose == "thanks":
+            return self._render_values_for(self.partner_id, self.move_ids, self.company_id,
+                                           paid=True)
         return self._render_values_for(self.partner_id, self._unpaid_moves(), self.company_id)
 
     @api.model
-    def _render_values_for(self, partner, moves, company):
+    def _queue_thanks(self, partner, moves):
+        """Confirm the payment on WhatsApp, when the customer can receive it."""
+        company = moves[:1].company_id
+        template = self.env["cobranza.whatsapp.template"].sudo().search([
+            ("company_id", "=", company.id), ("purpose", "=", "thanks"),
+            ("status", "=", "approved"),
+        ], limit=1)
+        if not template or not company.cobranza_send_thanks or \
+                partner.cobranza_consent != "optin" or not partner.cobranza_whatsapp_number:
+            return self.browse()
+        return self.create({
+            "direction": "out", "channel": "whatsapp", "state": "queued",
+            "company_id": company.id, "partner_id": partner.id,
+            "move_ids": [(6, 0, moves.ids)], "template_id": template.id,
+            "scheduled_at": fields.Datetime.now(),
+        })
+
+    @api.model
+    def _render_values_for(self, partner, moves, company, paid=False):
         """The invoice and customer values a template can show, formatted for the customer."""
         moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
         locale = formatting.odoo_lang_to_locale(partner.lang, partner.country_id.code)
         by_currency = {}
         for move in moves:
-            by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + \
-                move.amount_residual
+            value = move.amount_total - move.amount_residual if paid else move.amount_residual
+            by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + value
         amount = " + ".join(
             formatting.format_amount(total, currency.name, locale)
             for currency, total in by_currency.items()

@@ -40,6 +40,11 @@ class ResCompany(models.Model):
         help="Bank journal used for payments notified by the payment webhook "
         "when the notification names none.",
     )
+    cobranza_send_thanks = fields.Boolean(
+        string="Thank Customers for Payments",
+        default=True,
+        help="Confirm on WhatsApp when a reminded invoice is paid.",
+    )
     cobranza_collector_id = fields.Many2one(
         "res.users",
         string="Default Collector",

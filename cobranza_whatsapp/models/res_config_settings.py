@@ -23,6 +23,7 @@ class ResConfigSettings(models.TransientModel):
     cobranza_payment_journal_id = fields.Many2one(
         related="company_id.cobranza_payment_journal_id", readonly=False
     )
+    cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
     cobranza_collector_id = fields.Many2one(
         related="company_id.cobranza_collector_id", readonly=False
     )

@@ -1,0 +1,60 @@
+import hashlib
+import hmac
+import json
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from ..tools import payment_notice
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class CobranzaPaymentController(http.Controller):
+    """Payments notified by banks, wallets and aggregators, signed with a shared secret."""
+
+    @http.route("/cobranza_whatsapp/payment", type="http", auth="public", methods=["POST"],
+                csrf=False, save_session=False)
+    def payment_notification(self, **_kwargs):
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            return self._json({"error": "body too large"}, 413)
+        raw = httprequest.get_data(cache=False)
+        if len(raw) > MAX_BODY_BYTES:
+            return self._json({"error": "body too large"}, 413)
+        secret = request.env["ir.config_parameter"].sudo().get_param(
+            "cobranza_whatsapp.payment_webhook_secret") or ""
+        signature = httprequest.headers.get("X-Cobranza-Signature") or ""
+        expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        if not secret or not hmac.compare_digest(expected, signature.strip()):
+            _logger.warning("Payment notification refused: missing or invalid signature")
+            return self._json({"error": "invalid signature"}, 401)
+        try:
+            body = json.loads(raw)
+            notice = payment_notice.parse_notification(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            message = str(error) if isinstance(error, payment_notice.NoticeError) \
+                else "The body is not valid JSON."
+            _logger.warning("Payment notification refused: %s", message)
+            return self._json({"error": message}, 400)
+        Notification = request.env["cobranza.payment.notification"].sudo()
+        record, is_new = Notification._receive(notice, raw.decode())
+        if not is_new:
+            _logger.info("Payment notification %s is a duplicate", record.id)
+            return self._json({"result": "duplicate", "id": notice["id"],
+                               "original": record._answer()["result"]}, 200)
+        try:
+            with request.env.cr.savepoint():
+                record._process(notice)
+        except Exception as error:  # noqa: BLE001 - kept for a person, never lost
+            _logger.exception("Payment notification %s could not be applied", record.id)
+            record._to_review(request.env._("Odoo could not apply it: %(error)s",
+                                            error=str(error)[:500]))
+        return self._json(record._answer(), 200)
+
+    @staticmethod
+    def _json(data, status):
+        return request.make_json_response(data, status=status)
