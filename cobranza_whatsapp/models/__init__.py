@@ -13,5 +13,6 @@ from . import cobranza_cadence
 from . import cobranza_message
 from . import cobranza_webhook_event
 from . import cobranza_payment_notification
+from . import cobranza_promise
 from . import account_move
 from . import res_partner

@@ -55,6 +55,10 @@ class AccountMove(models.Model):
         copy=False,
     )
     cobranza_message_count = fields.Integer(compute="_compute_cobranza_message_count")
+    cobranza_promise_ids = fields.Many2many(
+        "cobranza.promise", "cobranza_promise_account_move_rel", "move_id", "promise_id",
+        string="Promises to Pay", copy=False,
+    )
     cobranza_days_overdue = fields.Integer(
         string="Days Overdue", compute="_compute_cobranza_days_overdue"
     )
@@ -64,7 +68,8 @@ class AccountMove(models.Model):
     cobranza_next_date = fields.Date(string="Next Step On", compute="_compute_cobranza_next_step")
 
     @api.depends("payment_state", "state", "move_type", "invoice_date_due", "cobranza_excluded",
-                 "cobranza_handoff", "cobranza_level_id", "amount_residual")
+                 "cobranza_handoff", "cobranza_level_id", "amount_residual",
+                 "cobranza_promise_ids.state")
     def _compute_cobranza_state(self):
         today = fields.Date.context_today(self)
         for move in self:
@@ -78,6 +83,8 @@ class AccountMove(models.Model):
                 move.cobranza_state = "excluded"
             elif move.cobranza_handoff:
                 move.cobranza_state = "handoff"
+            elif any(p.state == "open" for p in move.cobranza_promise_ids):
+                move.cobranza_state = "promised"
             elif move.cobranza_level_id:
                 move.cobranza_state = "reminded"
             elif move.invoice_date_due and move.invoice_date_due < today:
@@ -159,9 +166,13 @@ class AccountMove(models.Model):
             if not message._unpaid_moves():
                 message._cancel(self.env._("The invoices were paid before the reminder went "
                                            "out."))
+        promises = self.cobranza_promise_ids.filtered(lambda p: p.state == "open")
+        promises.filtered(lambda p: all(
+            m.payment_state in ("paid", "in_payment", "reversed") for m in p.move_ids
+        ))._mark_kept()
         reminded = self.filtered("cobranza_level_id")
         for partner, moves in reminded.grouped("commercial_partner_id").items():
-            Message._queue_thanks(partner, moves)
+            Message._queue_purpose(partner, moves, "thanks")
 
     def _cobranza_check_write(self, vals):
         """Sales reps see the collection status but only collection users change it."""

@@ -216,13 +216,18 @@ class CobranzaCadence(models.AbstractModel):
             now - datetime.timedelta(days=7), partner_ids,
         ))
         recent = dict(cr.fetchall())
+        cr.execute(SQL(
+            "SELECT id, cobranza_broken_promises FROM res_partner WHERE id = ANY(%s)",
+            partner_ids,
+        ))
+        broken = {row[0]: row[1] or 0 for row in cr.fetchall()}
         risk_rows = []
         for partner_id in partner_ids:
             days, amount = open_by_partner.get(partner_id, (0, 0.0))
             paid_count, avg_late = history.get(partner_id, (0, None))
             risk_input = scoring.RiskInput(
                 max_days_overdue=max(days, 0), open_amount=amount, avg_days_late=avg_late,
-                broken_promises=0, kept_promises=0, paid_invoices=paid_count, replies=0,
+                broken_promises=broken.get(partner_id, 0), kept_promises=0, paid_invoices=paid_count, replies=0,
                 messages=0,
             )
             risk, reasons = scoring.risk_segment(risk_input, context["thresholds"])

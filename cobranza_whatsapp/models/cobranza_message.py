@@ -304,15 +304,18 @@ class CobranzaMessage(models.Model):
         return self._render_values_for(self.partner_id, self._unpaid_moves(), self.company_id)
 
     @api.model
-    def _queue_thanks(self, partner, moves):
-        """Confirm the payment on WhatsApp, when the customer can receive it."""
-        company = moves[:1].company_id
+    def _queue_purpose(self, partner, moves, purpose):
+        """Queue the company's template for this purpose (thanks, broken promise, plan…),
+        when the customer can receive WhatsApp."""
+        company = moves[:1].company_id or self.env.company
         template = self.env["cobranza.whatsapp.template"].sudo().search([
-            ("company_id", "=", company.id), ("purpose", "=", "thanks"),
+            ("company_id", "=", company.id), ("purpose", "=", purpose),
             ("status", "=", "approved"),
         ], limit=1)
-        if not template or not company.cobranza_send_thanks or \
-                partner.cobranza_consent != "optin" or not partner.cobranza_whatsapp_number:
+        if purpose == "thanks" and not company.cobranza_send_thanks:
+            return self.browse()
+        if not template or partner.cobranza_consent != "optin" or \
+                not partner.cobranza_whatsapp_number:
             return self.browse()
         return self.create({
             "direction": "out", "channel": "whatsapp", "state": "queued",

@@ -34,6 +34,8 @@ PURPOSES = [
     ("final", "Final notice"),
     ("statement", "Statement of several invoices"),
     ("thanks", "Payment received"),
+    ("broken_promise", "Promise not kept"),
+    ("plan_instalment", "Payment plan instalment"),
     ("other", "Other"),
 ]
 

@@ -66,7 +66,8 @@ class ResCompany(models.Model):
 
     DEFAULT_TEMPLATES = (
         "template_preventive", "template_due", "template_overdue", "template_plan",
-        "template_final", "template_statement", "template_thanks",
+        "template_final", "template_statement", "template_thanks", "template_broken_promise",
+        "template_plan_instalment",
     )
     DEFAULT_LEVELS = (
         "level_preventive", "level_due", "level_overdue_3", "level_plan_7",

@@ -69,6 +69,10 @@ class ResPartner(models.Model):
         string="With a Collector", copy=False, tracking=True,
         help="A person is handling this customer: automatic reminders wait.",
     )
+    cobranza_broken_promises = fields.Integer(string="Broken Promises", copy=False,
+                                              readonly=True)
+    cobranza_promise_ids = fields.One2many("cobranza.promise", "partner_id",
+                                           string="Promises to Pay")
     cobranza_message_ids = fields.One2many("cobranza.message", "partner_id")
     cobranza_message_count = fields.Integer(compute="_compute_cobranza_stats")
     cobranza_total_overdue = fields.Monetary(
