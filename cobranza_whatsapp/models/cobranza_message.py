@@ -221,7 +221,6 @@ class CobranzaMessage(models.Model):
             values = self._render_values()
             params = template._render_params(values)
             body = template._render_text(values)
-            payload = self._whatsapp_payload(account, template, params, values)
         except ValueError as error:
             self._fail(self.env._("The message cannot be built: %(reason)s",
                                   reason=self.env._(str(error))))
@@ -230,6 +229,7 @@ class CobranzaMessage(models.Model):
         self.write({"state": "sending", "attempts": self.attempts + 1, "account_id": account.id,
                     "to_number": partner.cobranza_whatsapp_number, "body": body})
         try:
+            payload = self._whatsapp_payload(account, template, params, values)
             answer = account._send_api_request(
                 "POST", f"{account.phone_number_id or 'sandbox'}/messages", json=payload
             )

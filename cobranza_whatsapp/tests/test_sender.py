@@ -1,0 +1,255 @@
+import datetime
+from unittest.mock import patch
+
+import freezegun
+import requests
+
+from odoo import fields
+from odoo.tests import tagged
+
+from ..models import cobranza_message as message_module
+from ..tools import graph_mock
+from .common import NOW, CobranzaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSender(CobranzaCommon):
+    """The outbox against the project's loopback Graph API: real HTTP, real payloads."""
+
+    freeze_time = freezegun.freeze_time(NOW, tick=True)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mock = graph_mock.GraphMock().start()
+        cls.addClassCleanup(cls.mock.stop)
+        cls.wa_account.sudo().write({
+            "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
+            "app_secret": "test-secret",
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.mock.reset()
+
+    def queue_reminder(self, partner=None, days_overdue=4, amount=1000.0):
+        partner = partner or self.customer
+        move = self._invoice(partner, amount, days_overdue=days_overdue)
+        self.run_cadence()
+        message = self.messages_for(partner).filtered(lambda m: m.move_ids == move)
+        message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        return move, message
+
+    def test_template_payload_with_pdf_buttons_and_variables(self):
+        move, message = self.queue_reminder()
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(message.wamid.startswith("wamid."))
+        uploads = [r for r in self.mock.requests if r["path"].endswith("/media")]
+        self.assertEqual(len(uploads), 1, "the invoice PDF is uploaded once")
+        sent = self.mock.sent_messages()
+        self.assertEqual(len(sent), 1)
+        payload = sent[0]
+        self.assertEqual(payload["to"], "51987654321")
+        self.assertEqual(payload["type"], "template")
+        template = payload["template"]
+        self.assertEqual(template["name"], "recordatorio_vencida")
+        self.assertEqual(template["language"], {"code": "es"})
+        components = {c["type"]: c for c in template["components"] if c["type"] != "button"}
+        header = components["header"]["parameters"][0]
+        self.assertEqual(header["type"], "document")
+        self.assertEqual(header["document"]["filename"], move.name.replace("/", "_") + ".pdf")
+        self.assertTrue(header["document"]["id"])
+        body = [p["text"] for p in components["body"]["parameters"]]
+        self.assertEqual(body[0], "María Quispe")
+        self.assertEqual(body[1], move.name)
+        self.assertEqual(body[2], "$1,000.00 USD")
+        self.assertEqual(body[3], "4")
+        buttons = [c for c in template["components"] if c["type"] == "button"]
+        url_button = next(b for b in buttons if b["sub_type"] == "url")
+        self.assertEqual(url_button["parameters"][0]["text"], move._cobranza_pay_path())
+        self.assertIn("access_token=", url_button["parameters"][0]["text"])
+        quick = [b["parameters"][0]["payload"] for b in buttons if b["sub_type"] == "quick_reply"]
+        self.assertEqual(quick, [f"PAID:{move.name}", f"PERSON:{move.name}"])
+        self.assertEqual(payload["biz_opaque_callback_data"], f"cobranza:{message.id}")
+        self.assertIn(move.name, message.body)
+        self.assertIn("Collection reminder sent", move.message_ids[0].body)
+
+    def test_media_reused_then_uploaded_again_after_expiry(self):
+        account = self.wa_account
+        media_model = self.env["cobranza.whatsapp.media"].sudo()
+        first = media_model._get_media_id(account, b"%PDF-1 one", "a.pdf")
+        again = media_model._get_media_id(account, b"%PDF-1 one", "a.pdf")
+        self.assertEqual(first, again)
+        self.assertEqual(len([r for r in self.mock.requests if r["path"].endswith("/media")]), 1)
+        media_model.search([("media_id", "=", first)]).uploaded_at = \
+            fields.Datetime.now() - datetime.timedelta(days=30)
+        renewed = media_model._get_media_id(account, b"%PDF-1 one", "a.pdf")
+        self.assertNotEqual(renewed, first)
+        self.assertEqual(len([r for r in self.mock.requests if r["path"].endswith("/media")]), 2)
+
+    def test_retryable_error_backs_off_then_sends(self):
+        _move, message = self.queue_reminder()
+        self.mock.fail_next(1, http_status=400, code=130429, message="(#130429) Rate limit hit")
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.attempts, 1)
+        self.assertEqual(message.error_code, 130429)
+        self.assertGreater(message.next_attempt_at, fields.Datetime.now())
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "queued", "not before its next attempt")
+        message.next_attempt_at = fields.Datetime.now() - datetime.timedelta(seconds=1)
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(len(self.mock.sent_messages()), 1)
+
+    def test_server_errors_and_timeouts_retry(self):
+        _move, message = self.queue_reminder()
+        self.mock.fail_next(1, http_status=503)
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual((message.state, message.attempts), ("queued", 1))
+        message.next_attempt_at = False
+        real_request = requests.Session.request
+
+        def timing_out(session, method, url, *args, **kwargs):
+            if url.endswith("/messages"):
+                raise requests.exceptions.ReadTimeout("read timed out")
+            return real_request(session, method, url, *args, **kwargs)
+
+        with patch.object(requests.Session, "request", timing_out):
+            self.env["cobranza.message"]._process_queue()
+        self.assertEqual((message.state, message.attempts), ("queued", 2))
+        self.assertTrue(message.next_attempt_at)
+
+    def test_retries_are_bounded(self):
+        _move, message = self.queue_reminder()
+        for _attempt in range(10):
+            self.mock.fail_next(1, http_status=500)
+            message.next_attempt_at = False
+            self.env["cobranza.message"]._process_queue()
+            if message.state == "failed":
+                break
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.attempts, message_module.meta_api.MAX_ATTEMPTS)
+
+    def test_permanent_error_fails_with_reason_and_falls_back(self):
+        _move, message = self.queue_reminder()
+        self.mock.fail_next(1, http_status=400, code=131026, message="Message undeliverable")
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_code, 131026)
+        self.assertIn("WhatsApp", message.error_message)
+        fallback = self.env["cobranza.message"].search([("fallback_of_id", "=", message.id)])
+        self.assertEqual(fallback.channel, "sms", "the +3 level falls back to SMS")
+        self.assertEqual(fallback.move_ids, message.move_ids)
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(fallback.state, "sent")
+        self.assertTrue(self.env["sms.sms"].search([("partner_id", "=", self.customer.id)]))
+
+    def test_expired_token_stops_account_and_keeps_queue(self):
+        _move, message = self.queue_reminder()
+        other = self._customer("José Pérez", "+51 912 345 678", self.pe)
+        _move2, message2 = self.queue_reminder(other)
+        self.mock.fail_next(1, http_status=401, code=190, message="Error validating access token")
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(self.wa_account.state, "stopped")
+        self.assertIn("token", self.wa_account.stopped_reason.lower())
+        self.assertEqual((message | message2).mapped("state"), ["queued", "queued"])
+        self.assertEqual(len(self.mock.sent_messages()), 0, "nothing burnt after the stop")
+        self.assertTrue(self.wa_account.activity_ids, "managers are alerted")
+        self.wa_account.action_resume()
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual((message | message2).mapped("state"), ["sent", "sent"])
+
+    def test_template_paused_waits_disabled_falls_back(self):
+        _move, message = self.queue_reminder()
+        message.template_id.status = "paused"
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "queued")
+        self.assertFalse(self.mock.sent_messages())
+        message.template_id.status = "disabled"
+        message.next_attempt_at = False
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "cancelled")
+        self.assertTrue(self.env["cobranza.message"].search([("fallback_of_id", "=", message.id)]))
+
+    def test_value_too_long_is_a_clear_error_before_sending(self):
+        partner = self._customer("X" * 1100, "+51 987 654 322", self.pe)
+        _move, message = self.queue_reminder(partner)
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("Customer name", message.error_message)
+        self.assertFalse(self.mock.sent_messages())
+
+    def test_rate_limit_is_held(self):
+        """The pacer spaces sends by 1/rate: 40 sends at 20/s take 39/20 s of clock."""
+        self.wa_account.rate_limit = 20
+        clock = {"now": 1000.0}
+
+        def monotonic():
+            return clock["now"]
+
+        def sleep(seconds):
+            clock["now"] += seconds
+
+        pacer = {}
+        message = self.env["cobranza.message"]
+        with patch.object(message_module.time, "monotonic", monotonic), \
+                patch.object(message_module.time, "sleep", sleep):
+            start = clock["now"]
+            for _i in range(40):
+                message._pace(self.wa_account, pacer)
+                clock["now"] += 0.001  # the HTTP call itself
+            elapsed = clock["now"] - start
+        self.assertAlmostEqual(elapsed, 40 / 20, delta=0.05 * 40 / 20)
+
+    def test_sandbox_statuses_progress_like_meta(self):
+        self.wa_account.mode = "sandbox"
+        _move, message = self.queue_reminder()
+        self.env["cobranza.message"]._process_queue()
+        self.assertIn(message.state, ("delivered", "read"))
+        self.assertTrue(message.sent_at and message.delivered_at)
+        self.assertEqual(message.pricing_category, "utility")
+        self.assertFalse(self.mock.requests, "sandbox traffic never leaves the server")
+
+    def test_scheduled_in_the_future_waits(self):
+        _move, message = self.queue_reminder()
+        message.scheduled_at = fields.Datetime.now() + datetime.timedelta(hours=3)
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "queued")
+
+
+@tagged("post_install", "-at_install")
+class TestStatuses(CobranzaCommon):
+    def _sent_message(self):
+        move = self._invoice(self.customer, 100.0, days_overdue=4)
+        self.run_cadence()
+        message = self.messages_for(self.customer)
+        message.write({"state": "sent", "wamid": "wamid.TEST1", "sent_at": NOW})
+        return move, message
+
+    def _status(self, status, ts=1763478000, **extra):
+        event = {"kind": "status", "wamid": "wamid.TEST1", "status": status, "timestamp": ts}
+        event.update(extra)
+        return self.env["cobranza.message"]._apply_status(event)
+
+    def test_statuses_never_go_back(self):
+        _move, message = self._sent_message()
+        self._status("read")
+        self.assertEqual(message.state, "read")
+        self.assertTrue(message.delivered_at, "read implies delivered")
+        self._status("delivered")
+        self._status("sent")
+        self.assertEqual(message.state, "read")
+
+    def test_unknown_wamid_is_reported(self):
+        self.assertFalse(self.env["cobranza.message"]._apply_status(
+            {"kind": "status", "wamid": "wamid.UNKNOWN", "status": "read", "timestamp": 1}))
+
+    def test_failed_after_sent_falls_back(self):
+        _move, message = self._sent_message()
+        self._status("failed", errors=[{"code": 131026, "title": "Message undeliverable"}])
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_code, 131026)
+        fallback = self.env["cobranza.message"].search([("fallback_of_id", "=", message.id)])
+        self.assertEqual(fallback.channel, "sms")
