@@ -227,8 +227,8 @@ class CobranzaCadence(models.AbstractModel):
             paid_count, avg_late = history.get(partner_id, (0, None))
             risk_input = scoring.RiskInput(
                 max_days_overdue=max(days, 0), open_amount=amount, avg_days_late=avg_late,
-                broken_promises=broken.get(partner_id, 0), kept_promises=0, paid_invoices=paid_count, replies=0,
-                messages=0,
+                broken_promises=broken.get(partner_id, 0), kept_promises=0,
+                paid_invoices=paid_count, replies=0, messages=0,
             )
             risk, reasons = scoring.risk_segment(risk_input, context["thresholds"])
             risk_rows.append((partner_id, risk, scoring.customer_type(paid_count),

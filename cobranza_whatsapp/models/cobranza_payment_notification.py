@@ -39,7 +39,7 @@ class CobranzaPaymentNotification(models.Model):
     invoice_refs = fields.Char(string="Invoice Numbers", readonly=True)
     move_ids = fields.Many2many("account.move", string="Invoices", check_company=True)
     amount = fields.Monetary(readonly=True, currency_field="currency_id")
-    currency_code = fields.Char(string="Currency Code", readonly=True)
+    currency_code = fields.Char(readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     date = fields.Date(readonly=True)
     reference = fields.Char(readonly=True)
