@@ -555,7 +555,7 @@ class CobranzaMessage(models.Model):
                               "cobranza_wa_id": partner.cobranza_wa_id or wa_id})
         body = Markup("<p>%s</p><p>%s</p>") % (
             self.env._("WhatsApp reply from the customer:"), message.body or "")
-        for record in partner | moves:
+        for record in [partner, *moves]:
             record.sudo().message_post(body=body, message_type="comment",
                                        subtype_xmlid="mail.mt_note")
         return message

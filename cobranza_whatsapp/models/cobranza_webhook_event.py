@@ -100,6 +100,7 @@ class CobranzaWebhookEvent(models.Model):
     @api.model
     def _cron_process(self, limit=500):
         """Retry what failed and match statuses that arrived before their message."""
+        self = self.sudo()
         events = self.search([("state", "in", ("pending", "waiting", "error")),
                               ("attempts", "<", 20)], order="id", limit=limit)
         events = events.try_lock_for_update()

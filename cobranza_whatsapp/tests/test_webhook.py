@@ -1,0 +1,194 @@
+import json
+import random
+
+from odoo.tests import HttpCase, tagged
+
+from ..tools import graph_mock, meta_api
+from .common import NOW, CobranzaCommon
+
+SECRET = "app-secret-for-tests"
+URL = "/cobranza_whatsapp/webhook"
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(CobranzaCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.wa_account.sudo().write({"app_secret": SECRET, "verify_token": "verify-me"})
+
+    def post(self, payload, secret=SECRET, raw=None, signature=None):
+        data = raw if raw is not None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if signature is None and secret:
+            signature = meta_api.compute_signature(secret, data)
+        if signature:
+            headers["X-Hub-Signature-256"] = signature
+        response = self.url_open(URL, data=data, headers=headers)
+        self.env.invalidate_all()
+        return response
+
+    def sent_message(self, wamid="wamid.HOOK1", partner=None):
+        partner = partner or self.customer
+        move = self._invoice(partner, 300.0, days_overdue=4)
+        self.run_cadence()
+        message = self.messages_for(partner).filtered(lambda m: m.move_ids == move)
+        message.write({"state": "sent", "wamid": wamid, "sent_at": NOW})
+        return move, message
+
+    def events(self):
+        return self.env["cobranza.webhook.event"].search([])
+
+    # verification
+
+    def test_verify_handshake(self):
+        ok = self.url_open(f"{URL}?hub.mode=subscribe&hub.verify_token=verify-me"
+                           "&hub.challenge=1158201444")
+        self.assertEqual((ok.status_code, ok.text), (200, "1158201444"))
+        for query in ("hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1",
+                      "hub.mode=unsubscribe&hub.verify_token=verify-me&hub.challenge=1",
+                      "hub.challenge=1"):
+            self.assertEqual(self.url_open(f"{URL}?{query}").status_code, 403, query)
+
+    # signatures and bad input
+
+    def test_invalid_signatures_change_nothing(self):
+        _move, message = self.sent_message()
+        payload = graph_mock.status_payload([graph_mock.status_item("wamid.HOOK1", "read")])
+        self.assertEqual(self.post(payload, secret="other-secret").status_code, 401)
+        self.assertEqual(self.post(payload, secret=None).status_code, 401)
+        self.assertEqual(self.post(payload, signature="sha256=").status_code, 401)
+        self.assertEqual(self.post(payload, signature="sha1=abcdef").status_code, 401)
+        self.assertEqual(message.state, "sent")
+        self.assertFalse(self.events())
+
+    def test_not_json_or_not_meta_is_400(self):
+        self.assertEqual(self.post(None, raw=b"{oops").status_code, 400)
+        self.assertEqual(self.post({"object": "page", "entry": []}).status_code, 400)
+        self.assertEqual(self.post([1, 2, 3]).status_code, 400)
+        self.assertEqual(self.post(None, raw=b"\xff\xfe\xfa").status_code, 400)
+        self.assertFalse(self.events())
+
+    # statuses
+
+    def test_batched_statuses_and_duplicates(self):
+        _m1, first = self.sent_message("wamid.A")
+        other = self._customer("José Pérez", "+51 912 345 678", self.pe)
+        _m2, second = self.sent_message("wamid.B", partner=other)
+        payload = graph_mock.status_payload([
+            graph_mock.status_item("wamid.A", "delivered", 1763480000),
+            graph_mock.status_item("wamid.B", "delivered", 1763480001),
+            graph_mock.status_item("wamid.B", "read", 1763480050),
+        ])
+        payload["entry"].append(graph_mock.status_payload(
+            [graph_mock.status_item("wamid.A", "read", 1763480090)])["entry"][0])
+        response = self.post(payload)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["new"], 4)
+        self.assertEqual((first.state, second.state), ("read", "read"))
+        self.assertEqual(first.pricing_category, "utility")
+        again = self.post(payload)
+        self.assertEqual(again.json()["new"], 0, "Meta's retries change nothing")
+        self.assertEqual(len(self.events()), 4)
+
+    def test_out_of_order_never_downgrades(self):
+        _move, message = self.sent_message()
+        self.post(graph_mock.status_payload([graph_mock.status_item("wamid.HOOK1", "read")]))
+        self.post(graph_mock.status_payload([
+            graph_mock.status_item("wamid.HOOK1", "delivered"),
+            graph_mock.status_item("wamid.HOOK1", "sent"),
+        ]))
+        self.assertEqual(message.state, "read")
+        self.assertTrue(message.delivered_at)
+
+    def test_status_before_its_message_is_kept_and_matched(self):
+        self.post(graph_mock.status_payload([graph_mock.status_item("wamid.LATE", "delivered")]))
+        event = self.events()
+        self.assertEqual(event.state, "waiting")
+        _move, message = self.sent_message("wamid.LATE")
+        self.env["cobranza.webhook.event"]._cron_process()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(message.state, "delivered")
+
+    def test_failed_status_falls_back(self):
+        _move, message = self.sent_message()
+        errors = [{"code": 131026, "title": "Message undeliverable",
+                   "message": "Message undeliverable",
+                   "error_data": {"details": "Message Undeliverable."}}]
+        self.post(graph_mock.status_payload(
+            [graph_mock.status_item("wamid.HOOK1", "failed", errors=errors)]))
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_code, 131026)
+        fallback = self.env["cobranza.message"].search([("fallback_of_id", "=", message.id)])
+        self.assertEqual(fallback.channel, "sms")
+
+    # templates
+
+    def test_template_status_updates(self):
+        template = self.level_by_offset[3].template_id
+        template.meta_template_id = "998877"
+        self.post(graph_mock.template_status_payload("998877", template.name, "PAUSED",
+                                                     reason="LOW_QUALITY"))
+        self.assertEqual(template.status, "paused")
+        self.post(graph_mock.template_status_payload("998877", template.name, "APPROVED"))
+        self.assertEqual(template.status, "approved")
+        self.post(graph_mock.template_status_payload("998877", template.name, "REJECTED",
+                                                     reason="INVALID_FORMAT"))
+        self.assertEqual(template.status, "rejected")
+        self.assertEqual(template.rejected_reason, "INVALID_FORMAT")
+
+    # inbound
+
+    def test_inbound_text_reaches_customer_and_invoice(self):
+        move, message = self.sent_message()
+        self.post(graph_mock.inbound_text_payload("51987654321", "Hola, ¿me reenvían la factura?",
+                                                  context_id="wamid.HOOK1"))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertEqual(inbound.partner_id, self.customer)
+        self.assertEqual(inbound.state, "received")
+        self.assertEqual(inbound.move_ids, move)
+        self.assertTrue(self.customer.cobranza_window_until)
+        self.assertIn("reenvían", move.message_ids[0].body)
+        self.assertIn("reenvían", self.customer.message_ids[0].body)
+        self.assertEqual(message.state, "sent")
+
+    def test_inbound_mexican_number_matched_with_521(self):
+        mx = self._customer("Luis Hernández", "+52 55 1234 5678", self.mx)
+        self.post(graph_mock.inbound_text_payload("5215512345678", "Buenas tardes"))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertEqual(inbound.partner_id, mx)
+
+    def test_inbound_from_stranger_creates_contact_without_full_number_in_name(self):
+        self.post(graph_mock.inbound_text_payload("51911222333", "hola", name=None))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertTrue(inbound.partner_id)
+        self.assertNotIn("911222333", inbound.partner_id.name)
+
+    def test_fuzzed_bodies_never_500(self):
+        rng = random.Random(7)
+        _move, _message = self.sent_message()
+
+        def junk(depth=0):
+            kind = rng.randrange(7 if depth < 3 else 4)
+            if kind == 0:
+                return rng.choice([None, True, 0, -1, 2**70, 1.5])
+            if kind == 1:
+                return "".join(rng.choice("ab\u00f1\u202e\x00{}\"") for _ in range(rng.randrange(40)))
+            if kind == 2:
+                return "x" * rng.randrange(100000)
+            if kind == 3:
+                return rng.choice(["whatsapp_business_account", "messages", "statuses"])
+            if kind == 4:
+                return [junk(depth + 1) for _ in range(rng.randrange(4))]
+            keys = ["object", "entry", "changes", "value", "statuses", "messages", "id",
+                    "status", "field", "metadata", "contacts", "errors", "timestamp"]
+            return {rng.choice(keys): junk(depth + 1) for _ in range(rng.randrange(5))}
+
+        for _i in range(60):
+            body = junk()
+            if rng.random() < 0.5:
+                body = {"object": "whatsapp_business_account",
+                        "entry": [{"id": junk(2), "changes": [{"field": "messages",
+                                                               "value": junk(1)}]}]}
+            response = self.post(body)
+            self.assertIn(response.status_code, (200, 400), body)
