@@ -5,6 +5,7 @@ import time
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools import formatting, meta_api
 from ..tools import phone as phone_tools
@@ -558,4 +559,50 @@ class CobranzaMessage(models.Model):
         for record in [partner, *moves]:
             record.sudo().message_post(body=body, message_type="comment",
                                        subtype_xmlid="mail.mt_note")
+        return message
+
+    # === BUSINESS METHODS: FREE-FORM REPLIES === #
+
+    @api.model
+    def _send_text(self, partner, body, reply_to=None):
+        """Free-form text, which Meta only accepts within 24 h of the customer's message."""
+        partner = partner.commercial_partner_id
+        now = fields.Datetime.now()
+        if not partner.cobranza_window_until or partner.cobranza_window_until < now:
+            raise UserError(self.env._(
+                "%(customer)s has not written in the last 24 hours: WhatsApp only allows an "
+                "approved template now.", customer=partner.display_name))
+        if partner.cobranza_consent == "optout":
+            raise UserError(self.env._("%(customer)s asked not to receive WhatsApp messages.",
+                                       customer=partner.display_name))
+        company = reply_to.company_id if reply_to else self.env.company
+        account = self.env["cobranza.whatsapp.account"].sudo()._get_for_company(company)
+        if not account:
+            raise UserError(self.env._("No active WhatsApp account for %(company)s.",
+                                       company=company.name))
+        to = (partner.cobranza_wa_id or partner.cobranza_whatsapp_number or "").lstrip("+")
+        try:
+            payload = meta_api.build_text_payload(to, body)
+        except ValueError as error:
+            raise UserError(self.env._(str(error))) from None
+        message = self.sudo().create({
+            "direction": "out", "channel": "whatsapp", "state": "sending",
+            "company_id": company.id, "partner_id": partner.id, "account_id": account.id,
+            "body": body, "to_number": "+" + to, "attempts": 1,
+            "move_ids": [(6, 0, reply_to.move_ids.ids)] if reply_to else [],
+        })
+        try:
+            answer = account._send_api_request(
+                "POST", f"{account.phone_number_id or 'sandbox'}/messages", json=payload)
+            result = meta_api.parse_send_response(answer)
+        except meta_api.MetaError as error:
+            message._fail(self.env._(meta_api.error_reason(error.code)), code=error.code or 0)
+            return message
+        message.write({"state": "sent", "wamid": result["wamid"], "sent_at": now})
+        partner.sudo().message_post(
+            body=Markup("<p>%s</p><p>%s</p>") % (
+                self.env._("WhatsApp reply by %(user)s:", user=self.env.user.name), body),
+            message_type="comment", subtype_xmlid="mail.mt_note")
+        if account.mode == "sandbox":
+            self.env["cobranza.whatsapp.sandbox"]._simulate_statuses(message)
         return message

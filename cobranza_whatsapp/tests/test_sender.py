@@ -253,3 +253,21 @@ class TestStatuses(CobranzaCommon):
         self.assertEqual(message.error_code, 131026)
         fallback = self.env["cobranza.message"].search([("fallback_of_id", "=", message.id)])
         self.assertEqual(fallback.channel, "sms")
+
+
+@tagged("post_install", "-at_install")
+class TestFreeFormReplies(CobranzaCommon):
+    def test_only_inside_the_24_hour_window(self):
+        from odoo.exceptions import UserError
+
+        self.customer.cobranza_window_until = False
+        with self.assertRaises(UserError):
+            self.env["cobranza.message"]._send_text(self.customer, "Hola María")
+        self.customer.cobranza_window_until = fields.Datetime.now() + datetime.timedelta(hours=3)
+        message = self.env["cobranza.message"]._send_text(self.customer, "Hola María")
+        self.assertIn(message.state, ("sent", "delivered", "read"))
+        self.assertEqual(message.body, "Hola María")
+        self.customer.cobranza_window_until = fields.Datetime.now() - datetime.timedelta(
+            minutes=1)
+        with self.assertRaises(UserError):
+            self.env["cobranza.message"]._send_text(self.customer, "¿Sigue ahí?")

@@ -1,1 +1,2 @@
 from . import cobranza_message_compose
+from . import cobranza_message_reply

@@ -1,0 +1,33 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CobranzaMessageReply(models.TransientModel):
+    """A collector's free-form WhatsApp answer, allowed inside the 24-hour window only."""
+
+    _name = "cobranza.message.reply"
+    _description = "Reply on WhatsApp"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    message_id = fields.Many2one("cobranza.message", string="In Reply To", readonly=True)
+    window_until = fields.Datetime(related="partner_id.cobranza_window_until")
+    body = fields.Text(required=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if self.env.context.get("active_model") == "cobranza.message":
+            message = self.env["cobranza.message"].browse(self.env.context.get("active_id"))
+            values.update(partner_id=message.partner_id.id, message_id=message.id)
+        elif self.env.context.get("active_model") == "res.partner":
+            partner = self.env["res.partner"].browse(self.env.context.get("active_id"))
+            values["partner_id"] = partner.commercial_partner_id.id
+        return values
+
+    def action_send(self):
+        self.ensure_one()
+        message = self.env["cobranza.message"]._send_text(
+            self.partner_id, self.body, reply_to=self.message_id)
+        if message.state == "failed":
+            raise UserError(message.error_message)
+        return {"type": "ir.actions.act_window_close"}
