@@ -173,7 +173,8 @@ class TestWebhook(CobranzaCommon, HttpCase):
             if kind == 0:
                 return rng.choice([None, True, 0, -1, 2**70, 1.5])
             if kind == 1:
-                return "".join(rng.choice("ab\u00f1\u202e\x00{}\"") for _ in range(rng.randrange(40)))
+                alphabet = "ab\u00f1\u202e\x00{}\""
+                return "".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
             if kind == 2:
                 return "x" * rng.randrange(100000)
             if kind == 3:
