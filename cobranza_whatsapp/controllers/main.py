@@ -36,7 +36,7 @@ class CobranzaWebhookController(http.Controller):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY_BYTES:
             return self._json({"error": "body too large"}, 413)
-        raw = httprequest.get_data(cache=False)
+        raw = httprequest.get_data()  # cached: Odoo replays it on a concurrency retry
         if len(raw) > MAX_BODY_BYTES:
             return self._json({"error": "body too large"}, 413)
         signature = httprequest.headers.get("X-Hub-Signature-256")

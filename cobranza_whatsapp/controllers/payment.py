@@ -7,6 +7,7 @@ from odoo import http
 from odoo.http import request
 
 from ..tools import payment_notice
+from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ class CobranzaPaymentController(http.Controller):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY_BYTES:
             return self._json({"error": "body too large"}, 413)
-        raw = httprequest.get_data(cache=False)
+        raw = httprequest.get_data()  # cached: Odoo replays it on a concurrency retry
         if len(raw) > MAX_BODY_BYTES:
             return self._json({"error": "body too large"}, 413)
         secret = request.env["ir.config_parameter"].sudo().get_param(
@@ -49,6 +50,8 @@ class CobranzaPaymentController(http.Controller):
         try:
             with request.env.cr.savepoint():
                 record._process(notice)
+        except CONCURRENCY_ERRORS:
+            raise  # Odoo retries the whole request, which then finds the duplicate
         except Exception as error:  # noqa: BLE001 - kept for a person, never lost
             _logger.exception("Payment notification %s could not be applied", record.id)
             record._to_review(request.env._("Odoo could not apply it: %(error)s",

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import cadence, scoring, send_window
+from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ class CobranzaCadence(models.AbstractModel):
                 with self.env.cr.savepoint():
                     batch_stats = self._run_batch(company, batch, level_rules, levels, today,
                                                   now, context)
+            except CONCURRENCY_ERRORS:
+                # Another worker is recording steps for these customers right now; the
+                # unique index already kept it exactly-once, the next run sees its work.
+                _logger.info("Cadence batch of %s customers left to a concurrent run",
+                             len(batch))
+                batch_stats = {"deferred": len(batch)}
             except Exception:
                 _logger.exception("Cadence batch of %s customers failed; isolating them",
                                   len(batch))
@@ -80,6 +87,8 @@ class CobranzaCadence(models.AbstractModel):
                 with self.env.cr.savepoint():
                     one = self._run_batch(company, [partner_id], level_rules, levels, today, now,
                                           context)
+            except CONCURRENCY_ERRORS:
+                continue
             except Exception:
                 _logger.exception("Cadence failed for customer %s", partner_id)
                 continue

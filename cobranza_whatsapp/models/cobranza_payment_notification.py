@@ -107,28 +107,43 @@ class CobranzaPaymentNotification(models.Model):
     def _process(self, notice):
         """Find the invoices, check the notice fits them, and pay them the native way."""
         self.ensure_one()
-        moves = self.env["account.move"].search([
-            ("name", "in", notice["invoices"]),
-            ("move_type", "=", "out_invoice"),
-        ])
+        moves, problem = self._find_invoices(notice["invoices"])
         currency = self.env["res.currency"].with_context(active_test=False).search(
             [("name", "=", notice["currency"])], limit=1
         )
         self.write({"move_ids": [(6, 0, moves.ids)], "currency_id": currency.id})
-        problem = self._problem(notice, moves, currency)
+        problem = problem or self._problem(notice, moves, currency)
         if problem:
             return self._to_review(problem)
         return self._apply(moves)
+
+    def _find_invoices(self, names):
+        """One invoice per number: a posted one wins over cancelled namesakes; two posted
+        invoices with the same number (in two companies) are for a person to choose."""
+        candidates = self.env["account.move"].search([
+            ("name", "in", names), ("move_type", "=", "out_invoice"),
+        ])
+        moves = self.env["account.move"]
+        for name in names:
+            same = candidates.filtered(lambda m, n=name: m.name == n)
+            posted = same.filtered(lambda m: m.state == "posted")
+            if len(posted) > 1 or (not posted and len(same) > 1):
+                return moves, self.env._(
+                    "Several invoices carry the number %(name)s; choose the right one.",
+                    name=name)
+            moves |= posted or same
+        if len(moves.company_id) > 1:
+            return moves.browse(), self.env._(
+                "The invoices belong to different companies.")
+        return moves, None
 
     def _problem(self, notice, moves, currency):
         found = set(moves.mapped("name"))
         missing = [name for name in notice["invoices"] if name not in found]
         if missing:
             return self.env._("Unknown invoice: %(names)s.", names=", ".join(missing))
-        if len(moves) != len(notice["invoices"]):
-            return self.env._("Several invoices carry this number; choose the right one.")
-        if len(moves.company_id) > 1 or len(moves.commercial_partner_id) > 1:
-            return self.env._("The invoices belong to different companies or customers.")
+        if len(moves.commercial_partner_id) > 1:
+            return self.env._("The invoices belong to different customers.")
         if not currency:
             return self.env._("Unknown currency %(code)s.", code=notice["currency"])
         cancelled = moves.filtered(lambda m: m.state != "posted")

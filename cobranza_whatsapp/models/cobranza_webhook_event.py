@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import meta_api
+from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class CobranzaWebhookEvent(models.Model):
                     done = event._apply()
                 event.write({"state": "done" if done else "waiting",
                              "attempts": event.attempts + 1, "error": False})
+            except CONCURRENCY_ERRORS:
+                raise  # the request (or cron) is retried as a whole by Odoo
             except Exception as error:  # noqa: BLE001 - kept and retried, never lost
                 _logger.exception("Webhook event %s failed", event.id)
                 event.write({"state": "error", "attempts": event.attempts + 1,
