@@ -211,6 +211,147 @@ def generate(env, partners=200, invoices=1000, seed=42, today=None, batch_size=5
     return partner_records, created
 
 
+MONEY_COLUMNS_MOVE = (
+    "amount_untaxed", "amount_tax", "amount_total", "amount_residual", "amount_untaxed_signed",
+    "amount_untaxed_in_currency_signed", "amount_tax_signed", "amount_total_signed",
+    "amount_total_in_currency_signed", "amount_residual_signed",
+)
+MONEY_COLUMNS_LINE = (
+    "balance", "debit", "credit", "amount_currency", "amount_residual",
+    "amount_residual_currency", "price_unit", "price_subtotal", "price_total",
+)
+
+
+def _columns(cr, table):
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = %s AND column_name != 'id' ORDER BY ordinal_position",
+        (table,),
+    )
+    return [row[0] for row in cr.fetchall()]
+
+
+def clone_invoices(env, seed, specs, tag):
+    """Copy a posted seed invoice once per spec, in SQL, with partner, dates and amounts
+    changed: the ledger rows are Odoo's own (same columns, amounts scaled), written in bulk.
+    `specs` is a list of (partner_id, invoice_date, due_date, amount)."""
+    cr = env.cr
+    cr.execute("CREATE TEMP TABLE IF NOT EXISTS gen_spec (idx int, partner_id int, "
+               "inv_date date, due date, factor numeric, seq int) ON COMMIT DROP")
+    cr.execute("TRUNCATE gen_spec")
+    cr.execute("SELECT COALESCE(max(sequence_number), 0) FROM account_move "
+               "WHERE journal_id = %s AND sequence_prefix = %s",
+               (seed.journal_id.id, seed.sequence_prefix))
+    start = cr.fetchone()[0]
+    seed_amount = seed.amount_total
+    rows = [(i, pid, inv, due, amount / seed_amount, start + i + 1)
+            for i, (pid, inv, due, amount) in enumerate(specs)]
+    for chunk in range(0, len(rows), 5000):
+        part = rows[chunk:chunk + 5000]
+        cr.execute(
+            "INSERT INTO gen_spec SELECT * FROM unnest(%s::int[], %s::int[], %s::date[], "
+            "%s::date[], %s::numeric[], %s::int[])",
+            ([r[0] for r in part], [r[1] for r in part], [r[2] for r in part],
+             [r[3] for r in part], [r[4] for r in part], [r[5] for r in part]),
+        )
+    move_cols = _columns(cr, "account_move")
+    number = "src.sequence_prefix || lpad(s.seq::text, greatest(5, length(s.seq::text)), '0')"
+    overrides = {
+        "name": number,
+        "sequence_number": "s.seq",
+        "partner_id": "s.partner_id",
+        "commercial_partner_id": "s.partner_id",
+        "invoice_date": "s.inv_date",
+        "date": "s.inv_date",
+        "invoice_date_due": "s.due",
+        "ref": f"'{tag}:' || s.idx",
+        "payment_reference": number,
+        "access_token": "NULL",
+        "invoice_partner_display_name": "p.name",
+        "message_main_attachment_id": "NULL",
+        "inalterable_hash": "NULL",
+        "secure_sequence_number": "NULL",
+        "cobranza_level_id": "NULL",
+        "cobranza_level_date": "NULL",
+    }
+    for col in MONEY_COLUMNS_MOVE:
+        overrides[col] = f"round(src.{col} * s.factor, 2)"
+    select = ", ".join(overrides.get(c, f"src.{c}") for c in move_cols)
+    cr.execute(
+        f"INSERT INTO account_move ({', '.join(move_cols)}) "  # noqa: S608 - column names
+        f"SELECT {select} FROM gen_spec s JOIN account_move src ON src.id = %s "
+        "JOIN res_partner p ON p.id = s.partner_id",
+        (seed.id,),
+    )
+    line_cols = _columns(cr, "account_move_line")
+    line_overrides = {
+        "move_id": "m.id",
+        "partner_id": "s.partner_id",
+        "date": "s.inv_date",
+        "invoice_date": "s.inv_date",
+        "move_name": "m.name",
+        "date_maturity": "CASE WHEN l.date_maturity IS NOT NULL THEN s.due END",
+        "matching_number": "NULL",
+        "full_reconcile_id": "NULL",
+        "reconciled": "FALSE",
+    }
+    for col in MONEY_COLUMNS_LINE:
+        line_overrides[col] = f"round(l.{col} * s.factor, 2)"
+    line_select = ", ".join(line_overrides.get(c, f"l.{c}") for c in line_cols)
+    cr.execute(
+        f"INSERT INTO account_move_line ({', '.join(line_cols)}) "  # noqa: S608
+        f"SELECT {line_select} FROM gen_spec s "
+        "JOIN account_move m ON m.ref = %s || ':' || s.idx "
+        "JOIN account_move_line l ON l.move_id = %s",
+        (tag, seed.id),
+    )
+    cr.execute("UPDATE account_move SET ref = NULL WHERE ref LIKE %s", (f"{tag}:%",))
+    env.invalidate_all()
+    return len(specs)
+
+
+def generate_fast(env, partners=20000, invoices=100000, seed=42, today=None, batch=20000):
+    """The benchmark-scale generator: customers by the ORM, invoices cloned in SQL."""
+    rng = random.Random(seed)
+    today = today or datetime.date.today()
+    now = datetime.datetime.combine(today, datetime.time(12, 0))
+    countries_by_code = {
+        c.code: c.id for c in env["res.country"].search([("code", "in", [c[0] for c in COUNTRIES])])
+    }
+    started = time.monotonic()
+    partner_ids = []
+    for start in range(0, partners, 2000):
+        vals_list = [partner_values(rng, i, countries_by_code, now)
+                     for i in range(start, min(start + 2000, partners))]
+        partner_ids.extend(env["res.partner"].create(vals_list).ids)
+    _logger.info("%s customers in %.1fs", len(partner_ids), time.monotonic() - started)
+    journal = env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", env.company.id)], limit=1)
+    seed_move = env["account.move"].create({
+        "move_type": "out_invoice", "partner_id": partner_ids[0], "journal_id": journal.id,
+        "invoice_date": today, "invoice_date_due": today,
+        "invoice_line_ids": [(0, 0, {"name": "Mercadería", "quantity": 1, "price_unit": 100.0,
+                                     "tax_ids": [(6, 0, [])]})],
+    })
+    seed_move.action_post()
+    started = time.monotonic()
+    created = 0
+    for start in range(0, invoices, batch):
+        specs = []
+        for _i in range(start, min(start + batch, invoices)):
+            _share, (low, high) = _pick(rng, BUCKETS)
+            due = today - datetime.timedelta(days=rng.randint(low, high))
+            amount = round(rng.choice([rng.uniform(80, 900), rng.uniform(900, 6000)]), 2)
+            specs.append((rng.choice(partner_ids), min(due - datetime.timedelta(days=30), today),
+                          due, amount))
+        created += clone_invoices(env, seed_move, specs, f"gen{seed}x{start}")
+        env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info("%s/%s invoices", created, invoices)
+    env.cr.execute("ANALYZE account_move, account_move_line, res_partner")
+    _logger.info("%s invoices in %.1fs", created, time.monotonic() - started)
+    return partner_ids, created
+
+
 def _register_partial_payments(env, moves, rng):
     for move in moves:
         amount = round(move.amount_residual * rng.uniform(0.2, 0.6), 2)
@@ -249,10 +390,16 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--partial-share", type=float, default=0.1)
+    parser.add_argument("--fast", action="store_true",
+                        help="clone invoices in SQL (benchmark scale, no partial payments)")
     args = parser.parse_args()
     with odoo_env(args.database) as env:
-        generate(env, args.partners, args.invoices, seed=args.seed,
-                 batch_size=args.batch_size, partial_share=args.partial_share, commit=True)
+        if args.fast:
+            generate_fast(env, args.partners, args.invoices, seed=args.seed)
+        else:
+            generate(env, args.partners, args.invoices, seed=args.seed,
+                     batch_size=args.batch_size, partial_share=args.partial_share,
+                     commit=True)
 
 
 if __name__ == "__main__":

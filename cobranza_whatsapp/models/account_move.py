@@ -19,7 +19,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     cobranza_level_id = fields.Many2one(
-        "cobranza.level", string="Collection Level", readonly=True, copy=False, index=True,
+        "cobranza.level", string="Collection Level", readonly=True, copy=False,
         help="The last collection level this invoice reached.",
     )
     cobranza_level_date = fields.Datetime(string="Level Reached On", readonly=True, copy=False)
@@ -66,6 +66,12 @@ class AccountMove(models.Model):
         "cobranza.level", string="Next Step", compute="_compute_cobranza_next_step"
     )
     cobranza_next_date = fields.Date(string="Next Step On", compute="_compute_cobranza_next_step")
+
+    # The cadence reads open customer invoices by customer, batch after batch.
+    _cobranza_open_receivable_idx = models.Index(
+        "(commercial_partner_id, company_id) WHERE move_type = 'out_invoice' "
+        "AND state = 'posted' AND payment_state IN ('not_paid', 'partial')"
+    )
 
     @api.depends("payment_state", "state", "move_type", "invoice_date_due", "cobranza_excluded",
                  "cobranza_handoff", "cobranza_level_id", "amount_residual",

@@ -284,6 +284,8 @@ class CobranzaCadence(models.AbstractModel):
               FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS risk,
                            unnest(%s::varchar[]) AS ctype, unnest(%s::text[]) AS reason) v
              WHERE p.id = v.id
+               AND (p.cobranza_risk_computed, p.cobranza_type_computed, p.cobranza_risk_reason)
+                   IS DISTINCT FROM (v.risk, v.ctype, v.reason)
             """,
             [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
             [r[3] for r in rows],
@@ -344,10 +346,8 @@ class CobranzaCadence(models.AbstractModel):
         if not inserted:
             return
         level_by_id = {level.id: level for level in levels}
-        message_vals, message_steps, handoffs = [], [], []
+        message_vals, handoffs = [], []
         for step in steps:
-            step_ids = [inserted[(m, step.level_id)] for m in step.invoice_ids
-                        if (m, step.level_id) in inserted]
             invoice_ids = [m for m in step.invoice_ids if (m, step.level_id) in inserted]
             if not invoice_ids:
                 continue
@@ -360,31 +360,28 @@ class CobranzaCadence(models.AbstractModel):
                 continue
             message_vals.append(self._message_values(company, step, level, invoice_ids, now,
                                                      context))
-            message_steps.append(step_ids)
         if message_vals:
             messages = self.env["cobranza.message"].create(message_vals)
             stats["messages"] += len(messages)
-            cr.execute(SQL(
-                """
-                UPDATE cobranza_step s SET message_id = v.message_id
-                  FROM (SELECT unnest(%s::int[]) AS step_id, unnest(%s::int[]) AS message_id) v
-                 WHERE s.id = v.step_id
-                """,
-                [sid for ids in message_steps for sid in ids],
-                [mid for mid, ids in zip(messages.ids, message_steps, strict=True) for _ in ids],
-            ))
+        handoff_moves = {m for _step, _level, invoice_ids in handoffs for m in invoice_ids}
         reached_moves = [move_id for move_id, _level in inserted]
+        # One UPDATE per batch writes the level and the state the compute would give: these
+        # invoices are open, not excluded, paused nor promised (the query filtered them).
         cr.execute(SQL(
             """
-            UPDATE account_move m SET cobranza_level_id = v.level_id, cobranza_level_date = %s
-              FROM (SELECT unnest(%s::int[]) AS move_id, unnest(%s::int[]) AS level_id) v
+            UPDATE account_move m
+               SET cobranza_level_id = v.level_id, cobranza_level_date = %s,
+                   cobranza_handoff = m.cobranza_handoff OR v.handoff,
+                   cobranza_state = CASE WHEN v.handoff THEN 'handoff' ELSE 'reminded' END
+              FROM (SELECT unnest(%s::int[]) AS move_id, unnest(%s::int[]) AS level_id,
+                           unnest(%s::bool[]) AS handoff) v
              WHERE m.id = v.move_id
             """,
             now, reached_moves, [level_id for _move, level_id in inserted],
+            [move_id in handoff_moves for move_id in reached_moves],
         ))
-        moves = self.env["account.move"].browse(reached_moves)
-        moves.invalidate_recordset(["cobranza_level_id", "cobranza_level_date"])
-        moves.modified(["cobranza_level_id"])
+        self.env["account.move"].browse(reached_moves).invalidate_recordset(
+            ["cobranza_level_id", "cobranza_level_date", "cobranza_handoff", "cobranza_state"])
         if handoffs:
             stats["handoffs"] += len(handoffs)
             self._hand_off(company, handoffs)
@@ -411,28 +408,30 @@ class CobranzaCadence(models.AbstractModel):
         }
 
     def _hand_off(self, company, handoffs):
-        """A person takes over: the invoices wait, the collector gets an activity."""
-        move_ids = [m for _step, _level, invoice_ids in handoffs for m in invoice_ids]
-        self.env.cr.execute(SQL(
-            "UPDATE account_move SET cobranza_handoff = TRUE WHERE id = ANY(%s)", move_ids
-        ))
-        moves = self.env["account.move"].browse(move_ids)
-        moves.invalidate_recordset(["cobranza_handoff"])
-        moves.modified(["cobranza_handoff"])
+        """A person takes over (the invoices were marked with their level): the collector
+        gets an activity."""
+        moves = self.env["account.move"].browse(
+            [m for _step, _level, invoice_ids in handoffs for m in invoice_ids])
         partners = self.env["res.partner"].browse([step.partner_id for step, _l, _i in handoffs])
         partners.fetch(["cobranza_collector_id", "user_id", "name"])
-        for step, level, invoice_ids in handoffs:
-            partner = partners.browse(step.partner_id)
-            collector = partner._cobranza_collector(company)
-            invoices = self.env["account.move"].browse(invoice_ids)
-            partner.activity_schedule(
-                "cobranza_whatsapp.mail_activity_type_collection_call",
-                user_id=collector.id,
-                summary=self.env._("Collection: %(level)s", level=level.name),
-                note=self.env._(
-                    "Invoices %(invoices)s, %(amount)s overdue. The automation waits while "
-                    "you own this case; see the Collections tab for the history.",
-                    invoices=", ".join(invoices.mapped("name")),
-                    amount=f"{step.amount:,.2f}",
-                ),
-            )
+        moves.fetch(["name"])
+        collectors = partners._cobranza_collectors(company)
+        activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        deadline = fields.Date.context_today(self)
+        # One batched create, without the e-mail notification per activity: the collector
+        # sees them in the activity menu; a run can hand over hundreds of cases.
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
+            "res_model_id": model_id,
+            "res_id": step.partner_id,
+            "activity_type_id": activity_type.id,
+            "user_id": collectors[step.partner_id].id,
+            "date_deadline": deadline,
+            "summary": self.env._("Collection: %(level)s", level=level.name),
+            "note": self.env._(
+                "Invoices %(invoices)s, %(amount)s overdue. The automation waits while "
+                "you own this case; see the Collections tab for the history.",
+                invoices=", ".join(moves.browse(invoice_ids).mapped("name")),
+                amount=f"{step.amount:,.2f}",
+            ),
+        } for step, level, invoice_ids in handoffs])

@@ -88,7 +88,6 @@ class CobranzaMessage(models.Model):
     billable = fields.Boolean(readonly=True)
     conversation_id = fields.Char(readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments")
-    step_ids = fields.One2many("cobranza.step", "message_id", string="Steps")
 
     _wamid_uniq = models.UniqueIndex(
         "(wamid) WHERE wamid IS NOT NULL", "This Meta message is already recorded."
@@ -389,9 +388,13 @@ class CobranzaMessage(models.Model):
                                   name=(self.partner_id.name or "").replace(" ", "_")[:40])
         if self.company_id.cobranza_pdf_mode == "link" and len(moves) == 1:
             return {"link": moves._cobranza_pdf_url(), "filename": filename}
-        content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
-            "account.account_invoices", moves.ids
-        )
+        stored = moves.invoice_pdf_report_id if len(moves) == 1 else None
+        if stored:
+            content = stored.sudo().raw  # the PDF Odoo already sent: no second rendering
+        else:
+            content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
+                "account.account_invoices", moves.ids
+            )
         media_id = self.env["cobranza.whatsapp.media"].sudo()._get_media_id(
             account, content, filename
         )

@@ -215,11 +215,17 @@ class ResPartner(models.Model):
     def _cobranza_collector(self, company):
         """Who takes the case: the customer's collector, its salesperson, the default one."""
         self.ensure_one()
-        partner = self.commercial_partner_id
-        return (
-            partner.cobranza_collector_id
-            or partner.user_id
-            or company.cobranza_collector_id
+        return self._cobranza_collectors(company)[self.id]
+
+    def _cobranza_collectors(self, company):
+        """The collector of each customer in self, as {partner id: user}, in one pass."""
+        default = (
+            company.cobranza_collector_id
             or self.env.ref("base.user_admin", raise_if_not_found=False)
             or self.env.user
         )
+        return {
+            partner.id: (partner.commercial_partner_id.cobranza_collector_id
+                         or partner.commercial_partner_id.user_id or default)
+            for partner in self
+        }

@@ -1,0 +1,163 @@
+"""Webhook benchmark: Meta-shaped status batches posted to a real Odoo server (2 workers).
+
+    .venv/bin/python bench/bench_webhook.py [--messages 20000]
+
+Reports status events per second and p50/p99 latency for 1, 10 and 100 statuses per
+POST, then p99 at a steady 50 requests per second.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import ROOT, create_database, machine, odoo_env  # noqa: E402
+
+from odoo.addons.cobranza_whatsapp.tools import graph_mock  # noqa: E402
+
+SECRET = "bench-app-secret"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(database, messages):
+    create_database(database, os.path.join(ROOT, "var", "bench-install.log"))
+    with odoo_env(database) as env:
+        company = env.company
+        account = env["cobranza.whatsapp.account"].create({
+            "name": "Bench", "company_id": company.id, "mode": "live",
+            "phone_number_id": "PNID1", "waba_id": "WABA1", "access_token": "x",
+            "app_secret": SECRET})
+        partner = env["res.partner"].create({"name": "Bench customer", "phone": "+51987654321"})
+        env.cr.execute(
+            """
+            INSERT INTO cobranza_message (direction, channel, state, company_id, partner_id,
+                                          account_id, wamid, attempts, sent_at, create_date,
+                                          write_date, create_uid, write_uid, scheduled_at)
+            SELECT 'out', 'whatsapp', 'sent', %s, %s, %s, 'wamid.BENCH' || g, 1,
+                   now() at time zone 'UTC', now() at time zone 'UTC',
+                   now() at time zone 'UTC', 1, 1, now() at time zone 'UTC'
+              FROM generate_series(1, %s) g
+            """,
+            (company.id, partner.id, account.id, messages),
+        )
+
+
+def start_server(database, port):
+    log = open(os.path.join(ROOT, "var", "bench-webhook-server.log"), "w", encoding="utf-8")  # noqa: SIM115
+    odoo_path = os.environ.get("ODOO_PATH", "/opt/odoo")
+    process = subprocess.Popen([  # noqa: S603
+        sys.executable, f"{odoo_path}/odoo-bin",
+        f"--addons-path={odoo_path}/odoo/addons,{odoo_path}/addons,{ROOT}",
+        "-d", database, f"--db-filter=^{database}$", "--workers=2", "--max-cron-threads=0",
+        f"--http-port={port}", "--http-interface=127.0.0.1", "--log-level=warn",
+        "--limit-time-real=600",
+    ], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise RuntimeError("Odoo did not start: see var/bench-webhook-server.log")
+
+
+def payloads(first, count, per_post, status):
+    result = []
+    index = first
+    for _ in range(count):
+        items = [graph_mock.status_item(f"wamid.BENCH{index + k}", status) for k in range(per_post)]
+        index += per_post
+        result.append(graph_mock.status_payload(items))
+    return result, index
+
+
+def fire(url, bodies, concurrency=8):
+    latencies = []
+    session = requests.Session()
+
+    def post(body):
+        started = time.monotonic()
+        response = graph_mock.post_signed_webhook(url, body, SECRET)
+        latencies.append(time.monotonic() - started)
+        return response.status_code
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        codes = list(pool.map(post, bodies))
+    session.close()
+    return time.monotonic() - started, latencies, codes
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--database", default="cobranza_bench_webhook")
+    args = parser.parse_args()
+    prepare(args.database, args.messages)
+    port = free_port()
+    server = start_server(args.database, port)
+    url = f"http://127.0.0.1:{port}/cobranza_whatsapp/webhook"
+    try:
+        print(f"machine: {machine()}")
+        print("server: Odoo with 2 HTTP workers on loopback; client: 8 concurrent connections")
+        cursor = 1
+        for per_post, posts in ((1, 1000), (10, 300), (100, 60)):
+            bodies, cursor = payloads(cursor, posts, per_post, "delivered")
+            elapsed, latencies, codes = fire(url, bodies)
+            ok = codes.count(200)
+            print(f"{per_post:>3} statuses per POST: {posts * per_post / elapsed:,.0f} events/s, "
+                  f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+                  f"p99 {percentile(latencies, 99) * 1000:.0f} ms ({ok}/{posts} answered 200)")
+        bodies, cursor = payloads(1, 500, 1, "read")
+        latencies = []
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            futures = []
+            for index, body in enumerate(bodies):
+                delay = started + index / 50 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+
+                def post(body=body):
+                    began = time.monotonic()
+                    code = graph_mock.post_signed_webhook(url, body, SECRET).status_code
+                    latencies.append(time.monotonic() - began)
+                    return code
+
+                futures.append(pool.submit(post))
+            codes = [f.result() for f in futures]
+        print(f"steady 50 requests/s for {len(bodies) / 50:.0f}s: p50 "
+              f"{statistics.median(latencies) * 1000:.0f} ms, p99 "
+              f"{percentile(latencies, 99) * 1000:.0f} ms ({codes.count(200)}/{len(bodies)} "
+              f"answered 200)")
+        with odoo_env(args.database) as env:
+            env.cr.execute("SELECT state, count(*) FROM cobranza_message GROUP BY 1 ORDER BY 1")
+            print("messages by state after the run:", dict(env.cr.fetchall()))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
+if __name__ == "__main__":
+    main()
