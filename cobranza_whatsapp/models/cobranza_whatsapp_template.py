@@ -225,10 +225,10 @@ class CobranzaWhatsappTemplate(models.Model):
         )
 
     @api.model
-    def _sync_account(self, account):
+    def _sync_account(self, account, page_size=100):
         endpoint = f"{account.waba_id or 'sandbox'}/message_templates"
         params = {"fields": "id,name,status,category,language,quality_score,rejected_reason",
-                  "limit": 100}
+                  "limit": page_size}
         seen_pages = 0
         while endpoint and seen_pages < 100:
             answer = account._send_api_request("GET", endpoint, params=params)

@@ -271,3 +271,64 @@ class TestFreeFormReplies(CobranzaCommon):
             minutes=1)
         with self.assertRaises(UserError):
             self.env["cobranza.message"]._send_text(self.customer, "¿Sigue ahí?")
+
+
+@tagged("post_install", "-at_install")
+class TestAccountAndTemplates(CobranzaCommon):
+    """The account's connection test and the template life cycle against the mock."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mock = graph_mock.GraphMock().start()
+        cls.addClassCleanup(cls.mock.stop)
+        cls.wa_account.sudo().write({
+            "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
+        })
+
+    def test_connection_ok_and_refused(self):
+        action = self.wa_account.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("+51 1 555 0100", action["params"]["message"])
+        self.assertEqual(self.mock.requests[-1]["headers"]["Authorization"], "Bearer test-token")
+        from odoo.exceptions import UserError
+
+        self.mock.fail_next(1, http_status=401, code=190, message="Invalid OAuth access token.")
+        with self.assertRaises(UserError) as error:
+            self.wa_account.action_test_connection()
+        self.assertIn("token", str(error.exception))
+        self.assertNotIn("test-token", str(error.exception), "the token is never shown")
+
+    def test_submit_then_sync_pages(self):
+        template = self.templates.filtered(lambda t: t.purpose == "overdue")
+        template.write({"status": "draft", "meta_template_id": False})
+        template.action_submit()
+        self.assertEqual(template.status, "pending")
+        created = self.mock.requests[-1]["json"]
+        self.assertEqual(created["name"], "recordatorio_vencida")
+        self.assertEqual(created["category"], "UTILITY")
+        body = next(c for c in created["components"] if c["type"] == "BODY")
+        self.assertEqual(len(body["example"]["body_text"][0]), 5)
+        buttons = next(c for c in created["components"] if c["type"] == "BUTTONS")["buttons"]
+        self.assertTrue(buttons[0]["url"].endswith("/{{1}}"))
+        # Meta approves it; the sync walks every page of Meta's list.
+        for template_data in self.mock.templates:
+            template_data["status"] = "APPROVED"
+        for i in range(30):
+            self.mock.templates.append({"id": str(5000 + i), "name": f"other_{i}",
+                                        "language": "es", "status": "APPROVED"})
+        self.mock.templates.append({"id": "77", "name": template.name, "language": "es",
+                                    "status": "REJECTED", "rejected_reason": "TAG_CONTENT_MISMATCH"})
+        template.meta_template_id = "77"
+        gets_before = len([r for r in self.mock.requests if r["method"] == "GET"])
+        self.env["cobranza.whatsapp.template"]._sync_account(self.wa_account, page_size=10)
+        self.assertEqual(template.status, "rejected")
+        self.assertEqual(template.rejected_reason, "TAG_CONTENT_MISMATCH")
+        pages = len([r for r in self.mock.requests if r["method"] == "GET"]) - gets_before
+        self.assertEqual(pages, 4, "32 templates, 10 a page: the sync follows the cursor")
+
+    def test_template_name_rule(self):
+        from odoo.exceptions import ValidationError
+
+        with self.assertRaises(ValidationError):
+            self.templates[:1].copy({"name": "Recordatorio Vencida"})
