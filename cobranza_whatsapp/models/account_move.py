@@ -198,6 +198,19 @@ class AccountMove(models.Model):
         self.ensure_one()
         return f"{self.get_base_url().rstrip('/')}/{self._cobranza_pay_path()}"
 
+    def _cobranza_pdf_content(self):
+        """The invoice PDF: the one Odoo already sent if any, else Odoo's invoice report.
+
+        One invoice per rendering: Debian's wkhtmltopdf (unpatched Qt) cannot render
+        several documents at once; a statement merges the single PDFs instead."""
+        self.ensure_one()
+        if self.invoice_pdf_report_id:
+            return self.invoice_pdf_report_id.sudo().raw
+        content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
+            "account.account_invoices", self.ids
+        )
+        return content
+
     def _cobranza_pdf_url(self):
         self.ensure_one()
         return f"{self.get_base_url().rstrip('/')}" \

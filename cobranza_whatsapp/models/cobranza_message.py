@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import pdf
 
 from ..tools import formatting, meta_api
 from ..tools import phone as phone_tools
@@ -386,15 +387,13 @@ class CobranzaMessage(models.Model):
         else:
             filename = self.env._("Statement_%(name)s.pdf",
                                   name=(self.partner_id.name or "").replace(" ", "_")[:40])
-        if self.company_id.cobranza_pdf_mode == "link" and len(moves) == 1:
-            return {"link": moves._cobranza_pdf_url(), "filename": filename}
-        stored = moves.invoice_pdf_report_id if len(moves) == 1 else None
-        if stored:
-            content = stored.sudo().raw  # the PDF Odoo already sent: no second rendering
-        else:
-            content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
-                "account.account_invoices", moves.ids
-            )
+        if self.company_id.cobranza_pdf_mode == "link":
+            # Meta fetches one document by link: a statement links its oldest invoice.
+            oldest = moves[:1]
+            return {"link": oldest._cobranza_pdf_url(),
+                    "filename": f"{oldest.name.replace('/', '_')}.pdf"}
+        content = pdf.merge_pdf([move._cobranza_pdf_content() for move in moves]) \
+            if len(moves) > 1 else moves._cobranza_pdf_content()
         media_id = self.env["cobranza.whatsapp.media"].sudo()._get_media_id(
             account, content, filename
         )

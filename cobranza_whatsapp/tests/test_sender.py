@@ -75,6 +75,30 @@ class TestSender(CobranzaCommon):
         self.assertIn(move.name, message.body)
         self.assertIn("Collection reminder sent", move.message_ids[0].body)
 
+    def test_statement_merges_the_invoice_pdfs(self):
+        """Several invoices: one PDF holding each invoice, rendered one by one."""
+        a = self._invoice(self.customer, 300.0, days_overdue=4)
+        b = self._invoice(self.customer, 200.0, days_overdue=5)
+        self.run_cadence()
+        message = self.messages_for(self.customer)
+        self.assertEqual(message.move_ids, a | b)
+        message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        self.env["cobranza.message"].with_context(force_report_rendering=True)._process_queue()
+        self.assertEqual(message.state, "sent", message.error_message)
+        upload = next(r for r in self.mock.requests if r["path"].endswith("/media"))
+        self.assertGreater(upload["form_bytes"], 1000)
+        header = self.mock.sent_messages()[0]["template"]["components"][0]
+        self.assertTrue(header["parameters"][0]["document"]["filename"].startswith("Statement_"))
+
+    def test_link_mode_sends_the_portal_pdf(self):
+        self.company.cobranza_pdf_mode = "link"
+        move, _message = self.queue_reminder()
+        self.env["cobranza.message"]._process_queue()
+        self.assertFalse([r for r in self.mock.requests if r["path"].endswith("/media")])
+        document = self.mock.sent_messages()[0]["template"]["components"][0]["parameters"][0]
+        self.assertIn(f"/my/invoices/{move.id}?", document["document"]["link"])
+        self.assertIn("report_type=pdf", document["document"]["link"])
+
     def test_media_reused_then_uploaded_again_after_expiry(self):
         account = self.wa_account
         media_model = self.env["cobranza.whatsapp.media"].sudo()
@@ -318,7 +342,8 @@ class TestAccountAndTemplates(CobranzaCommon):
             self.mock.templates.append({"id": str(5000 + i), "name": f"other_{i}",
                                         "language": "es", "status": "APPROVED"})
         self.mock.templates.append({"id": "77", "name": template.name, "language": "es",
-                                    "status": "REJECTED", "rejected_reason": "TAG_CONTENT_MISMATCH"})
+                                    "status": "REJECTED",
+                                    "rejected_reason": "TAG_CONTENT_MISMATCH"})
         template.meta_template_id = "77"
         gets_before = len([r for r in self.mock.requests if r["method"] == "GET"])
         self.env["cobranza.whatsapp.template"]._sync_account(self.wa_account, page_size=10)
