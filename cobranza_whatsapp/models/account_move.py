@@ -1,5 +1,8 @@
+import uuid
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 COLLECTION_STATES = [
     ("not_due", "Not due"),
@@ -188,6 +191,22 @@ class AccountMove(models.Model):
             raise AccessError(
                 self.env._("Only WhatsApp Collections users can change collection data.")
             )
+
+    def _cobranza_ensure_tokens(self):
+        """Portal access tokens for a batch, written in one statement.
+
+        The portal mixin would write each token through account.move.write, which
+        re-synchronises the invoice lines: 40 ms an invoice, most of a sending batch."""
+        missing = self.filtered(lambda m: not m.access_token)
+        if not missing:
+            return
+        tokens = [str(uuid.uuid4()) for _move in missing]
+        self.env.cr.execute(SQL(
+            "UPDATE account_move m SET access_token = v.token FROM (SELECT unnest(%s::int[]) "
+            "AS id, unnest(%s::varchar[]) AS token) v WHERE m.id = v.id AND m.access_token IS NULL",
+            missing.ids, tokens,
+        ))
+        missing.invalidate_recordset(["access_token"])
 
     def _cobranza_pay_path(self):
         """Portal path of the invoice with its access token: the customer pays without login."""

@@ -1,3 +1,4 @@
+import concurrent.futures
 import datetime
 import logging
 import time
@@ -10,6 +11,8 @@ from odoo.tools import pdf
 
 from ..tools import formatting, meta_api
 from ..tools import phone as phone_tools
+from ..tools.concurrency import CONCURRENCY_ERRORS
+from .cobranza_whatsapp_account import http_call
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +29,57 @@ STATES = [
 
 # Meta's statuses arrive out of order; a message only ever moves up this ladder.
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+
+PARALLEL_REQUESTS = 8
+
+
+def _pace(rate, last, now=None):
+    """Seconds to wait so that calls start at most `rate` a second (0: no limit)."""
+    if not rate or last is None:
+        return 0.0
+    now = time.monotonic() if now is None else now
+    return max(0.0, last + 1.0 / rate - now)
+
+
+def _post_in_parallel(outbox):
+    """POST the prepared payloads, several in flight, each account held to its rate.
+
+    `outbox` items are (message, account, target, payload); a sandbox item has no target
+    and carries its simulated answer as payload. Returns one answer or MetaError per item.
+    """
+    results = [None] * len(outbox)
+    last_start = {}
+    stopped = {}  # account id -> the error that stops it (expired token, blocked account)
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
+        for chunk in range(0, len(outbox), PARALLEL_REQUESTS):
+            futures = {}
+            for index in range(chunk, min(chunk + PARALLEL_REQUESTS, len(outbox))):
+                _message, account, target, payload = outbox[index]
+                if target is None:
+                    results[index] = payload
+                    continue
+                if account.id in stopped:
+                    results[index] = stopped[account.id]  # never burn the queue
+                    continue
+                wait = _pace(account.rate_limit, last_start.get(account.id))
+                if wait:
+                    time.sleep(wait)
+                last_start[account.id] = time.monotonic()
+                futures[pool.submit(_post_one, target, payload)] = index
+            for future, index in futures.items():
+                results[index] = future.result()
+                if isinstance(results[index], meta_api.MetaError) and \
+                        results[index].kind == meta_api.ACCOUNT:
+                    stopped.setdefault(outbox[index][1].id, results[index])
+    return results
+
+
+def _post_one(target, payload):
+    try:
+        return http_call(target, "POST", json=payload)
+    except meta_api.MetaError as error:
+        return error
+
 
 # Meta errors after which the customer must be reached on another channel.
 FALLBACK_CODES = {131026, 131047, 131049, 131050, 133010}
@@ -155,17 +209,36 @@ class CobranzaMessage(models.Model):
         return sent
 
     def _send_batch(self):
+        """Prepare every message, post the WhatsApp ones in parallel, then record results.
+
+        The network phase runs in threads with plain values only (no ORM), so a worker
+        keeps several requests in flight and Meta's rate, not the round trip, sets the pace.
+        """
         self.fetch(["partner_id", "move_ids", "template_id", "level_id", "channel", "company_id"])
-        self.move_ids.fetch(["payment_state", "amount_residual", "state", "currency_id", "name"])
-        pacer = {}
-        for message in self:
+        self.move_ids.fetch(["payment_state", "amount_residual", "state", "currency_id", "name",
+                             "access_token"])
+        self.move_ids._cobranza_ensure_tokens()
+        chatter = {}
+        outbox = []
+        for message in self.with_context(cobranza_chatter=chatter):
             try:
                 with self.env.cr.savepoint():
-                    message._send_one(pacer)
+                    prepared = message._send_one()
+                if prepared:
+                    outbox.append(prepared)
+            except CONCURRENCY_ERRORS:
+                raise
             except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
                 _logger.exception("Collection message %s could not be sent", message.id)
                 message._fail(self.env._("Unexpected error while sending: %(error)s",
                                          error=type(error).__name__))
+        for (message, account, _target, _payload), outcome in zip(
+                outbox, _post_in_parallel(outbox), strict=True):
+            message.with_context(cobranza_chatter=chatter)._record_outcome(account, outcome)
+        if chatter:
+            moves = self.env["account.move"].browse(list(chatter))
+            moves._message_log_batch(
+                {move_id: Markup("").join(bodies) for move_id, bodies in chatter.items()})
 
     def _unpaid_moves(self):
         return self.move_ids.filtered(
@@ -174,11 +247,11 @@ class CobranzaMessage(models.Model):
             and not m.currency_id.is_zero(m.amount_residual)
         )
 
-    def _send_one(self, pacer):
+    def _send_one(self):
+        """Send SMS and e-mail now; for WhatsApp return what the network phase posts."""
         self.ensure_one()
         if self.template_id.purpose == "thanks":
-            self._send_whatsapp(pacer)
-            return
+            return self._send_whatsapp()
         unpaid = self._unpaid_moves()
         if self.move_ids and not unpaid:
             self._cancel(self.env._("The invoices were paid before the reminder went out."))
@@ -186,13 +259,14 @@ class CobranzaMessage(models.Model):
         if unpaid != self.move_ids:
             self.move_ids = unpaid
         if self.channel == "whatsapp":
-            self._send_whatsapp(pacer)
-        elif self.channel == "sms":
+            return self._send_whatsapp()
+        if self.channel == "sms":
             self._send_sms()
         elif self.channel == "email":
             self._send_email()
+        return None
 
-    def _send_whatsapp(self, pacer):
+    def _send_whatsapp(self):
         partner = self.partner_id
         if partner.cobranza_consent != "optin" or not partner.cobranza_whatsapp_number:
             self._fallback(self.env._("WhatsApp is not possible for this customer any more "
@@ -226,15 +300,26 @@ class CobranzaMessage(models.Model):
             self._fail(self.env._("The message cannot be built: %(reason)s",
                                   reason=self.env._(str(error))))
             return
-        self._pace(account, pacer)
         self.write({"state": "sending", "attempts": self.attempts + 1, "account_id": account.id,
                     "to_number": partner.cobranza_whatsapp_number, "body": body})
         try:
             payload = self._whatsapp_payload(account, template, params, values)
-            answer = account._send_api_request(
-                "POST", f"{account.phone_number_id or 'sandbox'}/messages", json=payload
-            )
-            result = meta_api.parse_send_response(answer)
+        except meta_api.MetaError as error:  # the PDF upload failed
+            self._handle_meta_error(account, error)
+            return None
+        endpoint = f"{account.phone_number_id or 'sandbox'}/messages"
+        if account.mode == "sandbox":
+            return (self, account, None, self.env["cobranza.whatsapp.sandbox"]._answer(
+                account, "POST", endpoint, json=payload))
+        return (self, account, account._http_target(endpoint), payload)
+
+    def _record_outcome(self, account, outcome):
+        """Meta's answer (or error) for this message, applied in the worker's transaction."""
+        if isinstance(outcome, meta_api.MetaError):
+            self._handle_meta_error(account, outcome)
+            return
+        try:
+            result = meta_api.parse_send_response(outcome)
         except meta_api.MetaError as error:
             self._handle_meta_error(account, error)
             return
@@ -243,22 +328,12 @@ class CobranzaMessage(models.Model):
             "sent_at": fields.Datetime.now(), "next_attempt_at": False, "error_code": 0,
             "error_message": False,
         })
+        partner = self.partner_id
         if result.get("wa_id") and partner.cobranza_wa_id != result["wa_id"]:
             partner.sudo().cobranza_wa_id = result["wa_id"]
         self._post_in_chatter()
         if account.mode == "sandbox":
             self.env["cobranza.whatsapp.sandbox"]._simulate_statuses(self)
-
-    def _pace(self, account, pacer):
-        """Hold the account's messages-per-second rate within this worker."""
-        if not account.rate_limit:
-            return
-        interval = 1.0 / account.rate_limit
-        last = pacer.get(account.id)
-        now = time.monotonic()
-        if last is not None and now - last < interval:
-            time.sleep(interval - (now - last))
-        pacer[account.id] = time.monotonic()
 
     def _handle_meta_error(self, account, error):
         reason = self.env._(meta_api.error_reason(error.code))
@@ -437,7 +512,11 @@ class CobranzaMessage(models.Model):
                     "attempts": self.attempts + 1})
 
     def _post_in_chatter(self, failed=False):
-        """The invoices' chatter shows what was sent, so accountants see it where they work."""
+        """The invoices' chatter shows what was sent, so accountants see it where they work.
+
+        Inside a sending batch the notes are collected and logged in one batch at its end.
+        """
+        buffer = self.env.context.get("cobranza_chatter")
         for move in self.move_ids:
             if failed:
                 body = Markup("<p>%s</p><p>%s</p>") % (
@@ -451,8 +530,10 @@ class CobranzaMessage(models.Model):
                                channel=self.channel, level=self.level_id.name or "-"),
                     self.body or "",
                 )
-            move.sudo().message_post(body=body, message_type="notification",
-                                     subtype_xmlid="mail.mt_note")
+            if buffer is not None:
+                buffer.setdefault(move.id, []).append(body)
+            else:
+                move.sudo()._message_log_batch({move.id: body})
 
     # === BUSINESS METHODS: STATUSES === #
 

@@ -166,22 +166,34 @@ class CobranzaWhatsappAccount(models.Model):
             return self.env["cobranza.whatsapp.sandbox"]._answer(
                 self, method, endpoint, json=json, params=params, data=data, files=files
             )
+        return http_call(self._http_target(endpoint), method, json=json, params=params,
+                         data=data, files=files)
+
+    def _http_target(self, endpoint):
+        """URL, headers and timeout as plain values, so worker threads never touch the ORM."""
+        self.ensure_one()
         account = self.sudo()
         url = f"{account.api_url.rstrip('/')}/{account.api_version}/{endpoint.lstrip('/')}"
-        headers = {"Authorization": f"Bearer {account.access_token or ''}"}
-        try:
-            response = _http_session().request(
-                method, url, json=json, params=params, data=data, files=files,
-                headers=headers, timeout=account.timeout or 10,
-            )
-        except requests.exceptions.RequestException as error:
-            raise meta_api.MetaTransportError(
-                http_status=None, message=type(error).__name__
-            ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
-            raise meta_api.parse_error(response.status_code, body)
-        return body if isinstance(body, dict) else {}
+        return (url, {"Authorization": f"Bearer {account.access_token or ''}"},
+                account.timeout or 10)
+
+
+def http_call(target, method, *, json=None, params=None, data=None, files=None):
+    """One HTTP call to the Graph API, parsed into Meta's answer or a ``MetaError``."""
+    url, headers, timeout = target
+    try:
+        response = _http_session().request(
+            method, url, json=json, params=params, data=data, files=files,
+            headers=headers, timeout=timeout,
+        )
+    except requests.exceptions.RequestException as error:
+        raise meta_api.MetaTransportError(
+            http_status=None, message=type(error).__name__
+        ) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
+        raise meta_api.parse_error(response.status_code, body)
+    return body if isinstance(body, dict) else {}

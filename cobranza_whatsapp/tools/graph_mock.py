@@ -20,6 +20,9 @@ from .meta_api import compute_signature
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the client waits for a
+    # delayed ACK (40 ms) on every call, which would be the mock measuring itself.
+    disable_nagle_algorithm = True
 
     def log_message(self, *_args):  # keep test output clean
         pass
@@ -38,6 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
         record = {"method": method, "path": path, "headers": dict(self.headers),
+                  "at": time.monotonic(),
                   "query": self.path.split("?", 1)[1] if "?" in self.path else ""}
         content_type = self.headers.get("Content-Type", "")
         if "json" in content_type and raw:
