@@ -33,6 +33,26 @@ STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 PARALLEL_REQUESTS = 8
 
 
+class LazyValues(dict):
+    """Template values computed when first read (``[]`` or ``get``), then kept."""
+
+    def __init__(self, makers):
+        super().__init__()
+        self._makers = makers
+
+    def __missing__(self, key):
+        if key not in self._makers:
+            raise KeyError(key)
+        value = self[key] = self._makers[key]()
+        return value
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 def _pace(rate, last, now=None):
     """Seconds to wait so that calls start at most `rate` a second (0: no limit)."""
     if not rate or last is None:
@@ -416,18 +436,19 @@ class CobranzaMessage(models.Model):
         oldest = moves[:1]
         today = fields.Date.context_today(self)
         due = oldest.invoice_date_due if oldest else False
-        return {
-            "partner_name": partner.name or "",
-            "company_name": company.name or "",
-            "invoice_numbers": ", ".join(moves.mapped("name")),
-            "invoice_count": str(len(moves)),
-            "amount_due": amount,
-            "due_date": formatting.format_date(due, locale) if due else "",
-            "days_overdue": str(max((today - due).days, 0)) if due else "0",
-            "pay_link": oldest._cobranza_pay_url() if oldest else "",
-            "pay_path": oldest._cobranza_pay_path() if oldest else "",
-            "collector_name": partner._cobranza_collector(company).name or "",
-        }
+        # Computed on first use: a template asks for a few of these, not all of them.
+        return LazyValues({
+            "partner_name": lambda: partner.name or "",
+            "company_name": lambda: company.name or "",
+            "invoice_numbers": lambda: ", ".join(moves.mapped("name")),
+            "invoice_count": lambda: str(len(moves)),
+            "amount_due": lambda: amount,
+            "due_date": lambda: formatting.format_date(due, locale) if due else "",
+            "days_overdue": lambda: str(max((today - due).days, 0)) if due else "0",
+            "pay_link": lambda: oldest._cobranza_pay_url() if oldest else "",
+            "pay_path": lambda: oldest._cobranza_pay_path() if oldest else "",
+            "collector_name": lambda: partner._cobranza_collector(company).name or "",
+        })
 
     def _whatsapp_payload(self, account, template, params, values):
         header = None
