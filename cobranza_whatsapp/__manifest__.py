@@ -35,6 +35,7 @@
         "views/cobranza_message_views.xml",
         "views/cobranza_payment_notification_views.xml",
         "views/cobranza_promise_views.xml",
+        "views/cobranza_payment_plan_views.xml",
         "views/cobranza_contact_window_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

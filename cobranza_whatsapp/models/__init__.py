@@ -14,5 +14,7 @@ from . import cobranza_message
 from . import cobranza_webhook_event
 from . import cobranza_payment_notification
 from . import cobranza_promise
+from . import cobranza_payment_plan
+from . import cobranza_payment_plan_line
 from . import account_move
 from . import res_partner

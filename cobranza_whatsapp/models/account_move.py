@@ -58,6 +58,10 @@ class AccountMove(models.Model):
         copy=False,
     )
     cobranza_message_count = fields.Integer(compute="_compute_cobranza_message_count")
+    cobranza_plan_ids = fields.Many2many(
+        "cobranza.payment.plan", "cobranza_payment_plan_account_move_rel", "move_id", "plan_id",
+        string="Payment Plans", copy=False,
+    )
     cobranza_promise_ids = fields.Many2many(
         "cobranza.promise", "cobranza_promise_account_move_rel", "move_id", "promise_id",
         string="Promises to Pay", copy=False,
@@ -78,7 +82,7 @@ class AccountMove(models.Model):
 
     @api.depends("payment_state", "state", "move_type", "invoice_date_due", "cobranza_excluded",
                  "cobranza_handoff", "cobranza_level_id", "amount_residual",
-                 "cobranza_promise_ids.state")
+                 "cobranza_promise_ids.state", "cobranza_plan_ids.state")
     def _compute_cobranza_state(self):
         today = fields.Date.context_today(self)
         for move in self:
@@ -92,6 +96,8 @@ class AccountMove(models.Model):
                 move.cobranza_state = "excluded"
             elif move.cobranza_handoff:
                 move.cobranza_state = "handoff"
+            elif any(p.state == "active" for p in move.cobranza_plan_ids):
+                move.cobranza_state = "negotiation"
             elif any(p.state == "open" for p in move.cobranza_promise_ids):
                 move.cobranza_state = "promised"
             elif move.cobranza_level_id:

@@ -40,6 +40,12 @@ class ResCompany(models.Model):
         help="Bank journal used for payments notified by the payment webhook "
         "when the notification names none.",
     )
+    cobranza_plan_max_instalments = fields.Integer(string="Maximum Instalments", default=6)
+    cobranza_plan_min_first_percent = fields.Integer(
+        string="Minimum First Instalment (%)", default=20)
+    cobranza_plan_risk_low = fields.Boolean(string="Plans for Low Risk", default=True)
+    cobranza_plan_risk_medium = fields.Boolean(string="Plans for Medium Risk", default=True)
+    cobranza_plan_risk_high = fields.Boolean(string="Plans for High Risk", default=False)
     cobranza_send_thanks = fields.Boolean(
         string="Thank Customers for Payments",
         default=True,

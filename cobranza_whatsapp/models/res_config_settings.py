@@ -23,6 +23,16 @@ class ResConfigSettings(models.TransientModel):
     cobranza_payment_journal_id = fields.Many2one(
         related="company_id.cobranza_payment_journal_id", readonly=False
     )
+    cobranza_plan_max_instalments = fields.Integer(
+        related="company_id.cobranza_plan_max_instalments", readonly=False)
+    cobranza_plan_min_first_percent = fields.Integer(
+        related="company_id.cobranza_plan_min_first_percent", readonly=False)
+    cobranza_plan_risk_low = fields.Boolean(related="company_id.cobranza_plan_risk_low",
+                                            readonly=False)
+    cobranza_plan_risk_medium = fields.Boolean(related="company_id.cobranza_plan_risk_medium",
+                                               readonly=False)
+    cobranza_plan_risk_high = fields.Boolean(related="company_id.cobranza_plan_risk_high",
+                                             readonly=False)
     cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
     cobranza_collector_id = fields.Many2one(
         related="company_id.cobranza_collector_id", readonly=False

@@ -1,0 +1,175 @@
+import datetime
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import plans
+
+
+class CobranzaPaymentPlan(models.Model):
+    """Instalments a customer agreed to: reminders follow the plan instead of the cadence."""
+
+    _name = "cobranza.payment.plan"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _description = "Payment Plan"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True,
+                                 default=lambda self: self.env.company)
+    move_ids = fields.Many2many("account.move", "cobranza_payment_plan_account_move_rel",
+                                "plan_id", "move_id", string="Invoices", check_company=True)
+    currency_id = fields.Many2one("res.currency", required=True)
+    amount_total = fields.Monetary(string="Plan Total", currency_field="currency_id",
+                                   required=True)
+    amount_paid = fields.Monetary(currency_field="currency_id", compute="_compute_progress")
+    amount_residual = fields.Monetary(currency_field="currency_id",
+                                      compute="_compute_progress")
+    state = fields.Selection(
+        [("draft", "Proposed"), ("active", "Active"), ("completed", "Completed"),
+         ("broken", "Broken"), ("cancelled", "Cancelled")],
+        default="draft", required=True, index=True, tracking=True,
+    )
+    line_ids = fields.One2many("cobranza.payment.plan.line", "plan_id", string="Instalments",
+                               copy=True)
+    source_message_id = fields.Many2one("cobranza.message", string="From Message")
+    instalment_count = fields.Integer(string="Number of Instalments", default=3)
+    first_date = fields.Date(default=fields.Date.context_today)
+    interval = fields.Selection(
+        [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")],
+        default="monthly", required=True)
+    first_amount = fields.Monetary(currency_field="currency_id",
+                                   help="Leave empty for equal instalments.")
+    grace_days = fields.Integer(default=3)
+
+    @api.depends("partner_id", "amount_total")
+    def _compute_name(self):
+        for plan in self:
+            plan.name = self.env._("Plan %(customer)s", customer=plan.partner_id.name or "")
+
+    @api.depends("move_ids.amount_residual", "amount_total")
+    def _compute_progress(self):
+        for plan in self:
+            residual = sum(plan.move_ids.mapped("amount_residual"))
+            plan.amount_residual = min(residual, plan.amount_total)
+            plan.amount_paid = max(plan.amount_total - residual, 0.0)
+
+    @api.constrains("line_ids", "amount_total")
+    def _check_lines(self):
+        for plan in self.filtered("line_ids"):
+            total = sum(plan.line_ids.mapped("amount"))
+            if plan.currency_id.compare_amounts(total, plan.amount_total) != 0:
+                raise ValidationError(self.env._(
+                    "The instalments add up to %(lines)s but the plan is for %(total)s.",
+                    lines=total, total=plan.amount_total))
+
+    # === ACTION METHODS === #
+
+    def action_activate(self):
+        """The customer accepted: the cadence waits and the plan's dates take over."""
+        for plan in self:
+            if plan.state != "draft":
+                continue
+            plan._check_policy()
+            plan.state = "active"
+            last = max(plan.line_ids.mapped("date"))
+            plan.move_ids.sudo().write({"cobranza_paused_until": last + datetime.timedelta(
+                days=plan.grace_days + 1)})
+        return True
+
+    def action_compute_lines(self):
+        """Lay out the instalments from the count, first date, interval and first amount."""
+        for plan in self.filtered(lambda p: p.state == "draft"):
+            try:
+                schedule = plans.build_schedule(
+                    plan.amount_total, plan.instalment_count, plan.first_date, plan.interval,
+                    plan.first_amount or None, digits=plan.currency_id.decimal_places)
+            except ValueError as error:
+                raise UserError(self.env._(str(error))) from None
+            plan.line_ids = [(5, 0, 0)] + [
+                (0, 0, {"sequence": i, "date": date, "amount": float(amount)})
+                for i, (date, amount) in enumerate(schedule, start=1)]
+        return True
+
+    def action_cancel(self):
+        for plan in self.filtered(lambda p: p.state in ("draft", "active")):
+            plan.state = "cancelled"
+            plan.move_ids.sudo().write({"cobranza_paused_until": False})
+        return True
+
+    # === BUSINESS METHODS === #
+
+    def _check_policy(self):
+        company = self.company_id
+        risk = self.partner_id.commercial_partner_id.cobranza_risk or "low"
+        if not company[f"cobranza_plan_risk_{risk}"]:
+            raise UserError(self.env._(
+                "Customers with %(risk)s risk do not qualify for a payment plan (Settings).",
+                risk=risk))
+        lines = self.line_ids.sorted("date")
+        problems = plans.check_limits(
+            self.amount_total, len(lines), lines[:1].amount,
+            max_instalments=company.cobranza_plan_max_instalments,
+            min_first_percent=company.cobranza_plan_min_first_percent)
+        if problems:
+            raise UserError("\n".join(self.env._(message, **params)
+                                      for message, params in problems))
+
+    @api.model
+    def _create_plan(self, partner, moves, count, first_date, interval="monthly",
+                     first_amount=None, message=None):
+        moves = moves.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        if not moves:
+            raise UserError(self.env._("There is no open invoice to put in a plan."))
+        if len(moves.currency_id) > 1:
+            raise UserError(self.env._("A plan covers invoices in a single currency."))
+        total = sum(moves.mapped("amount_residual"))
+        try:
+            schedule = plans.build_schedule(total, count, first_date, interval, first_amount,
+                                            digits=moves.currency_id.decimal_places)
+        except ValueError as error:
+            raise UserError(self.env._(str(error))) from None
+        return self.create({
+            "partner_id": partner.commercial_partner_id.id,
+            "company_id": moves[:1].company_id.id,
+            "move_ids": [(6, 0, moves.ids)],
+            "currency_id": moves.currency_id.id,
+            "amount_total": total,
+            "source_message_id": message.id if message else False,
+            "line_ids": [(0, 0, {"sequence": i, "date": date, "amount": float(amount)})
+                         for i, (date, amount) in enumerate(schedule, start=1)],
+        })
+
+    @api.model
+    def _cron_follow(self, today=None, remind_days=2):
+        """Settle instalments from payments, remind before each, break on a missed one."""
+        today = today or fields.Date.context_today(self)
+        for plan in self.search([("state", "=", "active")], limit=5000):
+            lines = plan.line_ids.sorted("date")
+            schedule = [(line.date, line.amount) for line in lines]
+            states, broken, completed = plans.settle(schedule, plan.amount_paid, today,
+                                                     plan.grace_days)
+            for line, state in zip(lines, states, strict=True):
+                if line.state != state:
+                    line.state = state
+            if completed:
+                plan.state = "completed"
+                continue
+            if broken:
+                plan.state = "broken"
+                unpaid = plan.move_ids.filtered(
+                    lambda m: m.payment_state in ("not_paid", "partial"))
+                unpaid.sudo().write({"cobranza_paused_until": False})
+                plan.partner_id.sudo().cobranza_broken_promises += 1
+                plan.message_post(body=self.env._(
+                    "An instalment was missed: the plan is broken and the reminders resume."))
+                continue
+            due_soon = lines.filtered(
+                lambda ln: ln.state == "pending" and not ln.reminded
+                and ln.date - datetime.timedelta(days=remind_days) <= today <= ln.date)
+            for line in due_soon[:1]:
+                self.env["cobranza.message"].sudo()._queue_purpose(
+                    plan.partner_id, plan.move_ids, "plan_instalment")
+                line.reminded = True
