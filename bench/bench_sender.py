@@ -94,8 +94,11 @@ def main():
               f"{sent / elapsed:,.0f} messages/s")
         requeue(args.database)
         mock.reset()
-        queue = multiprocessing.Queue()
-        workers = [multiprocessing.Process(target=_worker, args=(args.database, queue))
+        # Fresh interpreters, like two Odoo worker processes: a forked child would share the
+        # parent's database connections.
+        spawn = multiprocessing.get_context("spawn")
+        queue = spawn.Queue()
+        workers = [spawn.Process(target=_worker, args=(args.database, queue))
                    for _ in range(2)]
         started = time.monotonic()
         for worker in workers:

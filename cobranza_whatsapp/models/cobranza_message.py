@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import pdf
 
 from ..tools import formatting, meta_api
+from ..tools import intent as intent_tools
 from ..tools import phone as phone_tools
 from ..tools.concurrency import CONCURRENCY_ERRORS
 from .cobranza_whatsapp_account import http_call
@@ -31,6 +32,7 @@ STATES = [
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 
 PARALLEL_REQUESTS = 8
+AUTO_INTENTS = ("paid", "promise", "plan", "dispute", "person", "stop")
 
 
 class LazyValues(dict):
@@ -101,6 +103,17 @@ def _post_one(target, payload):
         return error
 
 
+INTENTS = [
+    ("paid", "Already paid"),
+    ("promise", "Promise to pay"),
+    ("plan", "Asks for a payment plan"),
+    ("dispute", "Disputes the invoice"),
+    ("person", "Asks for a person"),
+    ("stop", "Asks to stop messages"),
+    ("thanks", "Thanks / acknowledgement"),
+    ("unknown", "Not understood"),
+]
+
 # Meta errors after which the customer must be reached on another channel.
 FALLBACK_CODES = {131026, 131047, 131049, 131050, 133010}
 
@@ -163,6 +176,13 @@ class CobranzaMessage(models.Model):
     billable = fields.Boolean(readonly=True)
     conversation_id = fields.Char(readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments")
+    intent = fields.Selection(INTENTS, readonly=True, index="btree_not_null")
+    intent_confidence = fields.Float(string="Confidence", readonly=True, digits=(3, 2))
+    intent_evidence = fields.Char(string="Because of", readonly=True,
+                                  help="The words that decided the intent.")
+    needs_person = fields.Boolean(readonly=True, index=True,
+                                  help="Ambiguous, frustrated or unclear: a person answers.")
+    action_taken = fields.Char(string="What We Did", readonly=True)
 
     _wamid_uniq = models.UniqueIndex(
         "(wamid) WHERE wamid IS NOT NULL", "This Meta message is already recorded."
@@ -663,7 +683,110 @@ class CobranzaMessage(models.Model):
         for record in [partner, *moves]:
             record.sudo().message_post(body=body, message_type="comment",
                                        subtype_xmlid="mail.mt_note")
+        message._understand(event)
         return message
+
+    # === BUSINESS METHODS: REPLIES UNDERSTOOD === #
+
+    def _understand(self, event):
+        """Read the reply's intent, record why, and act on it (or hand it to a person)."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        result = intent_tools.detect_intent(self.body or "", today, payload=event.get("payload"))
+        self.write({
+            "intent": result.intent,
+            "intent_confidence": result.confidence,
+            "intent_evidence": ", ".join(str(e) for e in result.evidence)[:255] or False,
+            "needs_person": result.needs_person,
+        })
+        company = self.company_id
+        mode = company[f"cobranza_intent_{result.intent}"] if result.intent in AUTO_INTENTS \
+            else "none"
+        if result.needs_person or result.intent == "unknown" or mode == "person":
+            self._hand_to_person(result)
+        elif mode == "auto":
+            getattr(self, f"_on_{result.intent}")(result, today)
+        return result
+
+    def _open_moves(self):
+        moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        if moves:
+            return moves
+        return self.env["account.move"].sudo().search([
+            ("commercial_partner_id", "=", self.partner_id.id),
+            ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("company_id", "=", self.company_id.id),
+        ])
+
+    def _hand_to_person(self, result):
+        partner = self.partner_id.sudo()
+        partner.cobranza_handoff = True
+        collector = partner._cobranza_collector(self.company_id)
+        activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
+        existing = partner.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        note = self.env._(
+            "The customer wrote: \"%(text)s\" (understood as %(intent)s, confidence "
+            "%(confidence)s). Reply from the WhatsApp message or call them.",
+            text=(self.body or "")[:500], intent=dict(INTENTS).get(result.intent),
+            confidence=f"{result.confidence:.0%}")
+        if existing:
+            partner.message_post(body=note, message_type="comment", subtype_xmlid="mail.mt_note")
+        else:
+            partner.activity_schedule(
+                "cobranza_whatsapp.mail_activity_type_collection_call", user_id=collector.id,
+                summary=self.env._("WhatsApp reply needs a person"), note=note)
+        self.action_taken = self.env._("Handed to %(collector)s", collector=collector.name)
+
+    def _on_paid(self, result, today):
+        moves = self._open_moves()
+        moves.sudo().write({"cobranza_paused_until": today + datetime.timedelta(days=3)})
+        accountant = self.env["cobranza.payment.notification"]._accountant_for(self.company_id)
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_todo", user_id=accountant.id,
+            summary=self.env._("Customer says it paid: verify the payment"),
+            note=self.env._("Invoices %(invoices)s. Message: \"%(text)s\"",
+                            invoices=", ".join(moves.mapped("name")) or "-",
+                            text=(self.body or "")[:500]))
+        self.action_taken = self.env._("Reminders paused 3 days; payment to verify")
+
+    def _on_promise(self, result, today):
+        date = result.promise_date or today + datetime.timedelta(days=3)
+        moves = self._open_moves()
+        promise = self.env["cobranza.promise"].sudo()._record(
+            self.partner_id, moves, date,
+            amount=float(result.amount) if result.amount else None, message=self,
+            note=self.body)
+        self.action_taken = self.env._("Promise to pay recorded for %(date)s", date=promise.date)
+
+    def _on_plan(self, result, today):
+        queued = self.sudo()._queue_purpose(self.partner_id, self._open_moves(), "plan")
+        self.action_taken = self.env._("Payment plan offer sent") if queued else \
+            self.env._("No plan offer template: handed to a person")
+        if not queued:
+            self._hand_to_person(result)
+
+    def _on_dispute(self, result, today):
+        moves = self._open_moves() if not self.move_ids else self.move_ids
+        moves.sudo().write({"cobranza_disputed": True,
+                            "cobranza_exclusion_reason": (self.body or "")[:200]})
+        self._hand_to_person(result)
+        self.action_taken = self.env._("Invoices marked disputed; handed to a person")
+
+    def _on_person(self, result, today):
+        self._hand_to_person(result)
+
+    def _on_stop(self, result, today):
+        partner = self.partner_id.sudo()
+        partner.write({"cobranza_optout_date": fields.Datetime.now(),
+                       "cobranza_optout_reason": (self.body or "")[:200]})
+        queued = self.sudo().search([("partner_id", "=", partner.id), ("state", "=", "queued"),
+                                     ("channel", "in", ("whatsapp", "sms"))])
+        queued._cancel(self.env._("The customer asked to stop messages."))
+        self.action_taken = self.env._("WhatsApp stopped for this customer")
+
+    def _on_thanks(self, result, today):
+        self.action_taken = False
 
     # === BUSINESS METHODS: FREE-FORM REPLIES === #
 

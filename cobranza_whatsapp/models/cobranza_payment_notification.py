@@ -219,7 +219,10 @@ class CobranzaPaymentNotification(models.Model):
         return "exception"
 
     def _accountant(self):
-        company = self.company_id or self.env.company
+        return self._accountant_for(self.company_id or self.env.company)
+
+    @api.model
+    def _accountant_for(self, company):
         group = self.env.ref("account.group_account_manager")
         users = group.user_ids.filtered(
             lambda u: company in u.company_ids and u.active and not u.share)

@@ -2,6 +2,13 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
+INTENT_MODES = [
+    ("auto", "Act automatically"),
+    ("person", "Hand to a person"),
+    ("none", "Only record it"),
+]
+
+
 class ResCompany(models.Model):
     _inherit = "res.company"
 
@@ -46,6 +53,18 @@ class ResCompany(models.Model):
     cobranza_plan_risk_low = fields.Boolean(string="Plans for Low Risk", default=True)
     cobranza_plan_risk_medium = fields.Boolean(string="Plans for Medium Risk", default=True)
     cobranza_plan_risk_high = fields.Boolean(string="Plans for High Risk", default=False)
+    cobranza_intent_paid = fields.Selection(INTENT_MODES, default="auto", required=True,
+                                            string="When a customer says it paid")
+    cobranza_intent_promise = fields.Selection(INTENT_MODES, default="auto", required=True,
+                                               string="When a customer promises to pay")
+    cobranza_intent_plan = fields.Selection(INTENT_MODES, default="auto", required=True,
+                                            string="When a customer asks for a plan")
+    cobranza_intent_dispute = fields.Selection(INTENT_MODES, default="auto", required=True,
+                                               string="When a customer disputes an invoice")
+    cobranza_intent_person = fields.Selection(INTENT_MODES, default="auto", required=True,
+                                              string="When a customer asks for a person")
+    cobranza_intent_stop = fields.Selection(INTENT_MODES, default="auto", required=True,
+                                            string="When a customer asks to stop")
     cobranza_send_thanks = fields.Boolean(
         string="Thank Customers for Payments",
         default=True,

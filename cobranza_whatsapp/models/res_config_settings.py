@@ -33,6 +33,18 @@ class ResConfigSettings(models.TransientModel):
                                                readonly=False)
     cobranza_plan_risk_high = fields.Boolean(related="company_id.cobranza_plan_risk_high",
                                              readonly=False)
+    cobranza_intent_paid = fields.Selection(related="company_id.cobranza_intent_paid",
+                                          readonly=False)
+    cobranza_intent_promise = fields.Selection(related="company_id.cobranza_intent_promise",
+                                          readonly=False)
+    cobranza_intent_plan = fields.Selection(related="company_id.cobranza_intent_plan",
+                                          readonly=False)
+    cobranza_intent_dispute = fields.Selection(related="company_id.cobranza_intent_dispute",
+                                          readonly=False)
+    cobranza_intent_person = fields.Selection(related="company_id.cobranza_intent_person",
+                                          readonly=False)
+    cobranza_intent_stop = fields.Selection(related="company_id.cobranza_intent_stop",
+                                          readonly=False)
     cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
     cobranza_collector_id = fields.Many2one(
         related="company_id.cobranza_collector_id", readonly=False
