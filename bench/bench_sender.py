@@ -80,7 +80,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--latency", type=float, default=0.003)
-    parser.add_argument("--rate", type=float, default=80.0)
+    parser.add_argument("--rate", type=float, default=40.0,
+                        help="a rate below the worker's capacity, to check the pacing")
     parser.add_argument("--database", default="cobranza_bench_sender")
     args = parser.parse_args()
     mock = graph_mock.GraphMock(latency=args.latency).start()

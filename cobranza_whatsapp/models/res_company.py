@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-
 INTENT_MODES = [
     ("auto", "Act automatically"),
     ("person", "Hand to a person"),
