@@ -589,8 +589,6 @@ class CobranzaMessage(models.Model):
         if not message:
             return False
         status = event["status"]
-        when = datetime.datetime.fromtimestamp(int(event.get("timestamp") or time.time()),
-                                               tz=datetime.UTC).replace(tzinfo=None)
         vals = {}
         if event.get("pricing_category"):
             vals.update(pricing_category=event["pricing_category"],
@@ -609,19 +607,39 @@ class CobranzaMessage(models.Model):
                         meta_api.RETRY:
                     message._fallback(reason)
             return message
+        current = {name: message[name] for name in (
+            "state", "sent_at", "delivered_at", "read_at", "pricing_category", "pricing_type",
+            "billable", "conversation_id")}
+        merged = dict(current)
+        self._merge_status(merged, event)
+        changed = {k: v for k, v in merged.items() if v != current[k]}
+        if changed:
+            message.write(changed)
+        return message
+
+    @api.model
+    def _merge_status(self, vals, event):
+        """Fold one sent/delivered/read status into a message's values, only forward."""
+        status = event["status"]
+        when = datetime.datetime.fromtimestamp(int(event.get("timestamp") or time.time()),
+                                               tz=datetime.UTC).replace(tzinfo=None)
+        if event.get("pricing_category"):
+            vals.update(pricing_category=event["pricing_category"],
+                        pricing_type=event.get("pricing_type"),
+                        billable=bool(event.get("billable")))
+        if event.get("conversation_id"):
+            vals["conversation_id"] = event["conversation_id"]
         stamp_field = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at"}.get(
             status)
         if not stamp_field:
-            return message
-        if not message[stamp_field]:
+            return vals
+        if not vals.get(stamp_field):
             vals[stamp_field] = when
-        if status == "read" and not message.delivered_at:
+        if status == "read" and not vals.get("delivered_at"):
             vals["delivered_at"] = when  # read implies delivered
-        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(message.state, 99):
+        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(vals.get("state"), 99):
             vals["state"] = status
-        if vals:
-            message.write(vals)
-        return message
+        return vals
 
     # === BUSINESS METHODS: INBOUND === #
 

@@ -115,5 +115,71 @@ class CobranzaWebhookEvent(models.Model):
         """Parse Meta's envelope, store new events, process them; returns counters."""
         events = meta_api.parse_webhook(payload)
         new_ids = self._store(account, events)
-        self.browse(new_ids)._process()
+        new = self.browse(new_ids)
+        statuses = new.filtered(lambda e: e.kind == "status")
+        done = statuses._process_statuses_in_bulk()
+        (new - done)._process()
         return {"events": len(events), "new": len(new_ids)}
+
+    def _process_statuses_in_bulk(self):
+        """Apply a batch of sent/delivered/read statuses with a fixed number of queries.
+
+        Meta sends about three status events per message, in batches: one lookup of the
+        batch's messages, one UPDATE for all of them, one for the events. Failures and
+        statuses of unknown messages are left to the per-event path (fallback, waiting).
+        """
+        parsed = [(event, json.loads(event.payload)) for event in self]
+        bulk = [(event, data) for event, data in parsed
+                if data.get("status") in ("sent", "delivered", "read")]
+        if not bulk:
+            return self.browse()
+        Message = self.env["cobranza.message"].sudo()
+        messages = Message.search([("wamid", "in", list({d["wamid"] for _e, d in bulk}))])
+        by_wamid = {m.wamid: m for m in messages}
+        changes = {}
+        done = self.browse()
+        for event, data in sorted(bulk, key=lambda item: item[1].get("timestamp") or 0):
+            message = by_wamid.get(data["wamid"])
+            if not message:
+                continue
+            vals = changes.setdefault(message.id, {
+                "state": message.state, "sent_at": message.sent_at,
+                "delivered_at": message.delivered_at, "read_at": message.read_at,
+                "pricing_category": message.pricing_category,
+                "pricing_type": message.pricing_type, "billable": message.billable,
+                "conversation_id": message.conversation_id,
+            })
+            Message._merge_status(vals, data)
+            done |= event
+        if changes:
+            ids = list(changes)
+            column = {name: [changes[i][name] for i in ids] for name in changes[ids[0]]}
+            self.env.cr.execute(SQL(
+                """
+                UPDATE cobranza_message m
+                   SET state = v.state, sent_at = v.sent_at, delivered_at = v.delivered_at,
+                       read_at = v.read_at, pricing_category = v.pricing_category,
+                       pricing_type = v.pricing_type, billable = v.billable,
+                       conversation_id = v.conversation_id,
+                       write_date = now() at time zone 'UTC'
+                  FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS state,
+                               unnest(%s::timestamp[]) AS sent_at,
+                               unnest(%s::timestamp[]) AS delivered_at,
+                               unnest(%s::timestamp[]) AS read_at,
+                               unnest(%s::varchar[]) AS pricing_category,
+                               unnest(%s::varchar[]) AS pricing_type,
+                               unnest(%s::bool[]) AS billable,
+                               unnest(%s::varchar[]) AS conversation_id) v
+                 WHERE m.id = v.id
+                """,
+                ids, column["state"], column["sent_at"], column["delivered_at"],
+                column["read_at"], column["pricing_category"], column["pricing_type"],
+                column["billable"], column["conversation_id"],
+            ))
+            messages.invalidate_recordset()
+        if done:
+            self.env.cr.execute(SQL(
+                "UPDATE cobranza_webhook_event SET state = 'done', attempts = attempts + 1, "
+                "error = NULL WHERE id = ANY(%s)", done.ids))
+            done.invalidate_recordset()
+        return done
