@@ -105,8 +105,9 @@ class CobranzaMessageCompose(models.TransientModel):
     def action_send(self):
         self.ensure_one()
         if not self.channel:
-            raise UserError(self.env._("This customer cannot be reached: %(reason)s",
-                                       reason=self.note or "-"))
+            raise UserError(self.env._(
+                "This customer cannot be reached: %(reason)s",
+                reason=self.note or self.env._("no consent, phone or e-mail for this level.")))
         message = self.env["cobranza.message"].sudo().create({
             "direction": "out",
             "channel": self.channel,
