@@ -91,6 +91,15 @@ class TestWebhook(CobranzaCommon, HttpCase):
         self.assertEqual(again.json()["new"], 0, "Meta's retries change nothing")
         self.assertEqual(len(self.events()), 4)
 
+    def test_single_delivered_status_leaves_read_empty(self):
+        _move, message = self.sent_message()
+        response = self.post(graph_mock.status_payload(
+            [graph_mock.status_item("wamid.HOOK1", "delivered", 1763480000)]))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(message.state, "delivered")
+        self.assertFalse(message.read_at)
+        self.assertEqual(self.events().state, "done")
+
     def test_out_of_order_never_downgrades(self):
         _move, message = self.sent_message()
         self.post(graph_mock.status_payload([graph_mock.status_item("wamid.HOOK1", "read")]))
