@@ -153,7 +153,9 @@ class CobranzaWebhookEvent(models.Model):
             done |= event
         if changes:
             ids = list(changes)
-            column = {name: [changes[i][name] for i in ids] for name in changes[ids[0]]}
+            # The ORM's False for an empty value would not cast to timestamp or varchar.
+            column = {name: [changes[i][name] if changes[i][name] is not False else None
+                             for i in ids] for name in changes[ids[0]]}
             self.env.cr.execute(SQL(
                 """
                 UPDATE cobranza_message m
