@@ -83,6 +83,12 @@ def _pick_country(rng):
     return COUNTRIES[0]
 
 
+def _activate_languages(env):
+    """The customers' languages must be active, or Odoo cannot render their messages."""
+    for code in {country[2] for country in COUNTRIES}:
+        env["res.lang"]._activate_lang(code)
+
+
 def partner_values(rng, index, countries_by_code, now):
     code, _share, lang, tz, _currency, phone_maker = _pick_country(rng)
     if rng.random() < 0.4:
@@ -126,6 +132,7 @@ def generate(env, partners=200, invoices=1000, seed=42, today=None, batch_size=5
     rng = random.Random(seed)
     today = today or datetime.date.today()
     now = datetime.datetime.combine(today, datetime.time(12, 0))
+    _activate_languages(env)
     company = env.company
     countries_by_code = {
         c.code: c.id for c in env["res.country"].search([("code", "in", [c[0] for c in COUNTRIES])])
@@ -315,6 +322,7 @@ def generate_fast(env, partners=20000, invoices=100000, seed=42, today=None, bat
     rng = random.Random(seed)
     today = today or datetime.date.today()
     now = datetime.datetime.combine(today, datetime.time(12, 0))
+    _activate_languages(env)
     countries_by_code = {
         c.code: c.id for c in env["res.country"].search([("code", "in", [c[0] for c in COUNTRIES])])
     }

@@ -6,6 +6,7 @@ from odoo import http
 from odoo.http import request
 
 from ..tools import meta_api
+from .common import read_body
 
 _logger = logging.getLogger(__name__)
 
@@ -34,10 +35,8 @@ class CobranzaWebhookController(http.Controller):
                 csrf=False, save_session=False)
     def webhook_receive(self, **_kwargs):
         httprequest = request.httprequest
-        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
-            return self._json({"error": "body too large"}, 413)
-        raw = httprequest.get_data()  # cached: Odoo replays it on a concurrency retry
-        if len(raw) > MAX_BODY_BYTES:
+        raw = read_body(MAX_BODY_BYTES)
+        if raw is None:
             return self._json({"error": "body too large"}, 413)
         signature = httprequest.headers.get("X-Hub-Signature-256")
         account = self._account_for_signature(raw, signature)

@@ -8,6 +8,7 @@ from odoo.http import request
 
 from ..tools import payment_notice
 from ..tools.concurrency import CONCURRENCY_ERRORS
+from .common import read_body
 
 _logger = logging.getLogger(__name__)
 
@@ -21,10 +22,8 @@ class CobranzaPaymentController(http.Controller):
                 csrf=False, save_session=False)
     def payment_notification(self, **_kwargs):
         httprequest = request.httprequest
-        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
-            return self._json({"error": "body too large"}, 413)
-        raw = httprequest.get_data()  # cached: Odoo replays it on a concurrency retry
-        if len(raw) > MAX_BODY_BYTES:
+        raw = read_body(MAX_BODY_BYTES)
+        if raw is None:
             return self._json({"error": "body too large"}, 413)
         secret = request.env["ir.config_parameter"].sudo().get_param(
             "cobranza_whatsapp.payment_webhook_secret") or ""

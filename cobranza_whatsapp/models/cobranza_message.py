@@ -589,13 +589,7 @@ class CobranzaMessage(models.Model):
         if not message:
             return False
         status = event["status"]
-        vals = {}
-        if event.get("pricing_category"):
-            vals.update(pricing_category=event["pricing_category"],
-                        pricing_type=event.get("pricing_type"),
-                        billable=bool(event.get("billable")))
-        if event.get("conversation_id"):
-            vals["conversation_id"] = event["conversation_id"]
+        vals = self._pricing_values(event)
         if status == "failed":
             error = (event.get("errors") or [{}])[0]
             code = int(error.get("code") or 0)
@@ -618,17 +612,24 @@ class CobranzaMessage(models.Model):
         return message
 
     @api.model
-    def _merge_status(self, vals, event):
-        """Fold one sent/delivered/read status into a message's values, only forward."""
-        status = event["status"]
-        when = datetime.datetime.fromtimestamp(int(event.get("timestamp") or time.time()),
-                                               tz=datetime.UTC).replace(tzinfo=None)
+    def _pricing_values(self, event):
+        """What Meta charges for the conversation, kept for cost reporting."""
+        vals = {}
         if event.get("pricing_category"):
             vals.update(pricing_category=event["pricing_category"],
                         pricing_type=event.get("pricing_type"),
                         billable=bool(event.get("billable")))
         if event.get("conversation_id"):
             vals["conversation_id"] = event["conversation_id"]
+        return vals
+
+    @api.model
+    def _merge_status(self, vals, event):
+        """Fold one sent/delivered/read status into a message's values, only forward."""
+        status = event["status"]
+        when = datetime.datetime.fromtimestamp(int(event.get("timestamp") or time.time()),
+                                               tz=datetime.UTC).replace(tzinfo=None)
+        vals.update(self._pricing_values(event))
         stamp_field = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at"}.get(
             status)
         if not stamp_field:
