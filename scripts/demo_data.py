@@ -50,10 +50,14 @@ def build_demo(env):
     today = datetime.date.today()
     partners, count = generate(env, partners=60, invoices=240, seed=7, today=today)
     print(f"Demo: {len(partners)} customers, {count} invoices")  # noqa: T201
-    stats = env["cobranza.cadence"]._run(company)
-    print(f"Cadence: {stats}")  # noqa: T201
-    # What is inside the customers' contact windows goes now; the rest waits for its window.
-    sent = env["cobranza.message"]._process_queue()
+    # The cadence runs as on the last business day at 10:00 in Lima, so that a demo built
+    # at night or on a weekend still shows messages sent, delivered and read.
+    run_at = datetime.datetime.combine(today, datetime.time(15, 0))
+    while run_at.weekday() >= 5 or run_at > datetime.datetime.now():
+        run_at -= datetime.timedelta(days=1)
+    stats = env["cobranza.cadence"]._run(company, now=run_at, today=run_at.date())
+    print(f"Cadence (as of {run_at:%A %Y-%m-%d %H:%M} UTC): {stats}")  # noqa: T201
+    sent = env["cobranza.message"]._process_queue(now=run_at + datetime.timedelta(hours=2))
     queued = env["cobranza.message"].search_count([("state", "=", "queued")])
     print(f"Sender: {sent} messages processed, {queued} waiting for their contact window")  # noqa: T201
 

@@ -226,11 +226,15 @@ class CobranzaMessage(models.Model):
         ]
 
     @api.model
-    def _process_queue(self, *, auto_commit=False, batch_size=200, max_batches=None):
-        """Drain due messages in batches locked with SKIP LOCKED, so workers never collide."""
+    def _process_queue(self, *, auto_commit=False, batch_size=200, max_batches=None, now=None):
+        """Drain due messages in batches locked with SKIP LOCKED, so workers never collide.
+
+        `now` lets the demo replay the last business day; the cron always uses the clock.
+        """
         sent = batches = 0
+        fixed_now = now
         while max_batches is None or batches < max_batches:
-            now = fields.Datetime.now()
+            now = fixed_now or fields.Datetime.now()
             domain = self._queue_domain(now)
             candidates = self.search(domain, order="scheduled_at, id", limit=batch_size)
             batch = candidates.try_lock_for_update().filtered_domain(domain)
