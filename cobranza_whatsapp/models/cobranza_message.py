@@ -698,16 +698,43 @@ class CobranzaMessage(models.Model):
             "level_id": replied.level_id.id,
             "template_id": replied.template_id.id,
         })
+        attachments = message._attach_inbound_media(account, event.get("media"))
         window_until = received + datetime.timedelta(hours=24)
         partner.sudo().write({"cobranza_window_until": window_until,
                               "cobranza_wa_id": partner.cobranza_wa_id or wa_id})
         body = Markup("<p>%s</p><p>%s</p>") % (
             self.env._("WhatsApp reply from the customer:"), message.body or "")
+        files = [(attachment.name, attachment.raw) for attachment in attachments.sudo()]
         for record in [partner, *moves]:
             record.sudo().message_post(body=body, message_type="comment",
-                                       subtype_xmlid="mail.mt_note")
+                                       subtype_xmlid="mail.mt_note", attachments=files)
         message._understand(event)
         return message
+
+    def _attach_inbound_media(self, account, media):
+        """Keep a receipt or photo the customer sent; a failed download loses nothing else."""
+        if not media or not media.get("id") or not account:
+            return self.env["ir.attachment"]
+        try:
+            content, mimetype = account.sudo()._download_media(media["id"])
+        except meta_api.MetaError as error:
+            _logger.warning("Inbound media of message %s could not be downloaded: %s",
+                            self.id, error)
+            self.body = (self.body or "") + "\n" + self.env._(
+                "[The customer sent a file that could not be downloaded.]")
+            return self.env["ir.attachment"]
+        if not content:
+            return self.env["ir.attachment"]
+        extension = (mimetype or "").split("/")[-1].split(";")[0] or "bin"
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": media.get("filename") or f"whatsapp-{media['id']}.{extension}",
+            "raw": content,
+            "mimetype": mimetype,
+            "res_model": self._name,
+            "res_id": self.id,
+        })
+        self.attachment_ids = [(4, attachment.id)]
+        return attachment
 
     # === BUSINESS METHODS: REPLIES UNDERSTOOD === #
 

@@ -169,6 +169,26 @@ class CobranzaWhatsappAccount(models.Model):
         return http_call(self._http_target(endpoint), method, json=json, params=params,
                          data=data, files=files)
 
+    def _download_media(self, media_id):
+        """A customer's photo or document: Meta gives a short-lived URL, fetched with the
+        token. Returns (bytes, mime type)."""
+        self.ensure_one()
+        if self.mode == "sandbox":
+            return None, None
+        info = self._send_api_request("GET", str(media_id))
+        url = info.get("url")
+        if not url:
+            raise meta_api.MetaError("Meta gave no download URL", code=131052)
+        _url, headers, timeout = self._http_target("")
+        try:
+            response = _http_session().get(url, headers=headers, timeout=timeout)
+        except requests.exceptions.RequestException as error:
+            raise meta_api.MetaTransportError(message=type(error).__name__) from None
+        if response.status_code >= 400:
+            raise meta_api.MetaError("media download failed", code=131052,
+                                     http_status=response.status_code)
+        return response.content, info.get("mime_type") or response.headers.get("Content-Type")
+
     def _http_target(self, endpoint):
         """URL, headers and timeout as plain values, so worker threads never touch the ORM."""
         self.ensure_one()

@@ -161,6 +161,47 @@ class TestWebhook(CobranzaCommon, HttpCase):
         self.assertTrue(any("reenvían" in (m.body or "") for m in self.customer.message_ids))
         self.assertEqual(message.state, "sent")
 
+    def test_inbound_receipt_is_kept_on_the_invoice(self):
+        mock = graph_mock.GraphMock().start()
+        self.addCleanup(mock.stop)
+        self.wa_account.sudo().write({"mode": "live", "api_url": mock.url,
+                                      "access_token": "tok"})
+        mock.inbound_media["778899"] = ("application/pdf", b"%PDF-1.4 receipt bytes")
+        move, _message = self.sent_message()
+        self.post(graph_mock.inbound_media_payload("51987654321", "778899", kind="document",
+                                                   mime_type="application/pdf",
+                                                   filename="voucher.pdf",
+                                                   caption="ya pagué, aquí el voucher"))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertEqual(inbound.attachment_ids.sudo().raw, b"%PDF-1.4 receipt bytes")
+        self.assertEqual(inbound.intent, "paid")
+        posted = move.message_ids.filtered(lambda m: m.attachment_ids)
+        self.assertEqual(posted.attachment_ids.sudo().raw, b"%PDF-1.4 receipt bytes")
+        downloads = [r for r in mock.requests if "/download/" in r["path"]]
+        self.assertEqual(downloads[0]["headers"]["Authorization"], "Bearer tok")
+
+    def test_inbound_media_that_cannot_be_downloaded_is_still_recorded(self):
+        mock = graph_mock.GraphMock().start()
+        self.addCleanup(mock.stop)
+        self.wa_account.sudo().write({"mode": "live", "api_url": mock.url,
+                                      "access_token": "tok"})
+        self.sent_message()
+        self.post(graph_mock.inbound_media_payload("51987654321", "missing",
+                                                   kind="document", mime_type="application/pdf",
+                                                   filename="voucher.pdf"))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertTrue(inbound)
+        self.assertFalse(inbound.attachment_ids)
+        self.assertIn("could not be downloaded", inbound.body)
+
+    def test_inbound_interactive_reply(self):
+        self.sent_message()
+        self.post(graph_mock.inbound_interactive_payload("51987654321", "PERSON",
+                                                         "Hablar con un asesor"))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertEqual(inbound.intent, "person")
+        self.assertTrue(self.customer.cobranza_handoff)
+
     def test_inbound_mexican_number_matched_with_521(self):
         mx = self._customer("Luis Hernández", "+52 55 1234 5678", self.mx)
         self.post(graph_mock.inbound_text_payload("5215512345678", "Buenas tardes"))

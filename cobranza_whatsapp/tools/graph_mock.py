@@ -89,6 +89,7 @@ class GraphMock:
         self.requests = []
         self.faults = []
         self.templates = []
+        self.inbound_media = {}  # media id -> (mime type, bytes): what customers "sent"
         self._counter = itertools.count(1)
         self._server = None
         self._thread = None
@@ -170,6 +171,16 @@ class GraphMock:
                 paging = {"cursors": {"after": str(start + limit)},
                           "next": f"{self.url}{record['path']}?after={start + limit}"}
             return self._answer(200, {"data": page, "paging": paging})
+        if method == "GET" and len(parts) >= 2 and parts[-2] == "download":
+            mime, content = self.inbound_media.get(tail, (None, None))
+            if content is None:
+                return self._answer(404, _error(131052, "Media not found"))
+            return 200, content, mime
+        if method == "GET" and tail in self.inbound_media:
+            mime, content = self.inbound_media[tail]
+            return self._answer(200, {"messaging_product": "whatsapp", "id": tail,
+                                      "url": f"{self.url}/download/{tail}", "mime_type": mime,
+                                      "sha256": "mock", "file_size": len(content)})
         if method == "GET":
             return self._answer(200, {"display_phone_number": "+51 1 555 0100",
                                       "verified_name": "Mock Business",
@@ -186,7 +197,14 @@ _original_handle = _Handler._handle
 
 def _handle_and_reply(self, method):
     result = _original_handle(self, method)
-    if isinstance(result, tuple):
+    if isinstance(result, tuple) and len(result) == 3:
+        status, content, mime = result
+        self.send_response(status)
+        self.send_header("Content-Type", mime or "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+    elif isinstance(result, tuple):
         self._reply(*result)
 
 
