@@ -470,9 +470,24 @@ class CobranzaMessage(models.Model):
             "due_date": lambda: formatting.format_date(due, locale) if due else "",
             "days_overdue": lambda: str(max((today - due).days, 0)) if due else "0",
             "pay_link": lambda: oldest._cobranza_pay_url() if oldest else "",
+            "pay_links": lambda: self._pay_links_text(moves),
             "pay_path": lambda: oldest._cobranza_pay_path() if oldest else "",
             "collector_name": lambda: partner._cobranza_collector(company).name or "",
         })
+
+    @api.model
+    def _pay_links_text(self, moves, limit=900):
+        """One pay link per invoice, on one line (Meta refuses line breaks in values);
+        past `limit` characters the rest is left to the portal."""
+        parts = []
+        for index, move in enumerate(moves):
+            part = f"{move.name}: {move._cobranza_pay_url()}"
+            if sum(len(p) + 3 for p in parts) + len(part) > limit:
+                parts.append(self.env._("%(count)s more in your customer portal",
+                                        count=len(moves) - index))
+                break
+            parts.append(part)
+        return " · ".join(parts)
 
     def _whatsapp_payload(self, account, template, params, values):
         header = None

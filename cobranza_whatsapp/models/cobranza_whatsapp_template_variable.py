@@ -9,6 +9,7 @@ VALUE_SOURCES = [
     ("due_date", "Oldest due date"),
     ("days_overdue", "Days overdue"),
     ("pay_link", "Payment link"),
+    ("pay_links", "Payment link of each invoice"),
     ("collector_name", "Collector name"),
 ]
 

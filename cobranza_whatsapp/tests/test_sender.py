@@ -89,6 +89,20 @@ class TestSender(CobranzaCommon):
         self.assertGreater(upload["form_bytes"], 1000)
         header = self.mock.sent_messages()[0]["template"]["components"][0]
         self.assertTrue(header["parameters"][0]["document"]["filename"].startswith("Statement_"))
+        body = self.mock.sent_messages()[0]["template"]["components"][1]["parameters"]
+        links = body[6]["text"]
+        for move in a | b:
+            self.assertIn(f"{move.name}: {move._cobranza_pay_url()}", links,
+                          "a statement carries one pay link per invoice")
+
+    def test_pay_links_are_capped(self):
+        moves = self.env["account.move"]
+        for _i in range(15):
+            moves |= self._invoice(self.customer, 10.0, days_overdue=4)
+        text = self.env["cobranza.message"]._pay_links_text(moves)
+        self.assertLessEqual(len(text), 1000)
+        self.assertIn("more in your customer portal", text)
+        self.assertNotIn("\n", text)
 
     def test_link_mode_sends_the_portal_pdf(self):
         self.company.cobranza_pdf_mode = "link"
