@@ -4,6 +4,8 @@ from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.base.tests.common import new_test_user
 
+from ..tools import graph_mock
+
 # A Wednesday inside business hours in Lima (UTC-5): 15:00 UTC is 10:00 local.
 NOW = datetime.datetime(2026, 11, 18, 15, 0, 0)
 TODAY = NOW.date()
@@ -111,3 +113,21 @@ class CobranzaCommon(AccountTestInvoicingCommon):
     @staticmethod
     def today():
         return fields.Date.today()
+
+
+class LiveAccountCommon(CobranzaCommon):
+    """The WhatsApp account in live mode, talking to the project's loopback Graph API."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mock = graph_mock.GraphMock().start()
+        cls.addClassCleanup(cls.mock.stop)
+        cls.wa_account.sudo().write({
+            "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
+            "app_secret": "test-secret",
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.mock.reset()

@@ -8,29 +8,14 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..models import cobranza_message as message_module
-from ..tools import graph_mock
-from .common import NOW, CobranzaCommon
+from .common import NOW, CobranzaCommon, LiveAccountCommon
 
 
 @tagged("post_install", "-at_install")
-class TestSender(CobranzaCommon):
+class TestSender(LiveAccountCommon):
     """The outbox against the project's loopback Graph API: real HTTP, real payloads."""
 
     freeze_time = freezegun.freeze_time(NOW, tick=True)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.mock = graph_mock.GraphMock().start()
-        cls.addClassCleanup(cls.mock.stop)
-        cls.wa_account.sudo().write({
-            "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
-            "app_secret": "test-secret",
-        })
-
-    def setUp(self):
-        super().setUp()
-        self.mock.reset()
 
     def queue_reminder(self, partner=None, days_overdue=4, amount=1000.0):
         partner = partner or self.customer
@@ -311,17 +296,8 @@ class TestFreeFormReplies(CobranzaCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestAccountAndTemplates(CobranzaCommon):
+class TestAccountAndTemplates(LiveAccountCommon):
     """The account's connection test and the template life cycle against the mock."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.mock = graph_mock.GraphMock().start()
-        cls.addClassCleanup(cls.mock.stop)
-        cls.wa_account.sudo().write({
-            "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
-        })
 
     def test_connection_ok_and_refused(self):
         action = self.wa_account.action_test_connection()
