@@ -767,7 +767,12 @@ class CobranzaMessage(models.Model):
         company = self.company_id
         mode = company[f"cobranza_intent_{result.intent}"] if result.intent in AUTO_INTENTS \
             else "none"
-        if result.needs_person or result.intent == "unknown" or mode == "person":
+        if result.intent == "stop" and mode == "auto":
+            # An opt-out is honoured even when the reply is angry; a person still follows up.
+            self._on_stop(result, today)
+            if result.needs_person:
+                self._hand_to_person(result)
+        elif result.needs_person or result.intent == "unknown" or mode == "person":
             self._hand_to_person(result)
         elif mode == "auto":
             getattr(self, f"_on_{result.intent}")(result, today)

@@ -254,6 +254,13 @@ class TestWebhook(CobranzaCommon, HttpCase):
         self.assertEqual(self.customer.cobranza_consent, "optout")
         self.assertEqual(queued.state, "cancelled")
 
+    def test_angry_stop_is_honoured_and_handed_to_a_person(self):
+        self.sent_message()
+        inbound = self.reply("DEJEN DE MOLESTAR!!! no me escriban más")
+        self.assertEqual(inbound.intent, "stop")
+        self.assertEqual(self.customer.cobranza_consent, "optout")
+        self.assertTrue(self.customer.cobranza_handoff)
+
     def test_dispute_marks_invoice_and_hands_off(self):
         move, _message = self.sent_message()
         self.customer.cobranza_collector_id = self.collector
