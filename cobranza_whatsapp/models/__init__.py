@@ -18,3 +18,7 @@ from . import cobranza_payment_plan
 from . import cobranza_payment_plan_line
 from . import account_move
 from . import res_partner
+from . import cobranza_dashboard
+from . import cobranza_kpi_alert
+from . import cobranza_work_done
+from . import cobranza_work_item

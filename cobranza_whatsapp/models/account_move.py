@@ -26,6 +26,11 @@ class AccountMove(models.Model):
         help="The last collection level this invoice reached.",
     )
     cobranza_level_date = fields.Datetime(string="Level Reached On", readonly=True, copy=False)
+    cobranza_pay_probability = fields.Integer(
+        related="commercial_partner_id.cobranza_pay_probability",
+        string="Customer's Payment Probability (%)")
+    cobranza_pay_probability_reason = fields.Text(
+        related="commercial_partner_id.cobranza_pay_probability_reason")
     cobranza_state = fields.Selection(
         COLLECTION_STATES,
         string="Collection State",

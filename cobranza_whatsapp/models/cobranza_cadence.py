@@ -13,6 +13,8 @@ OPEN_INVOICE_WHERE = SQL(
     "m.move_type = 'out_invoice' AND m.state = 'posted' "
     "AND m.payment_state IN ('not_paid', 'partial') AND m.amount_residual > 0"
 )
+# Replies to our messages over this many days feed the payment probability.
+RESPONSIVENESS_DAYS = 180
 
 
 class CobranzaCadence(models.AbstractModel):
@@ -108,6 +110,7 @@ class CobranzaCadence(models.AbstractModel):
             handoff=level.handoff,
             has_template_b=bool(level.template_b_id),
             ab_split=level.ab_split,
+            max_pay_probability=level.max_pay_probability,
         )
 
     @api.model
@@ -230,18 +233,43 @@ class CobranzaCadence(models.AbstractModel):
             partner_ids,
         ))
         broken = {row[0]: row[1] or 0 for row in cr.fetchall()}
+        cr.execute(SQL(
+            """
+            SELECT partner_id, count(*) FROM cobranza_promise
+             WHERE state = 'kept' AND partner_id = ANY(%s) GROUP BY 1
+            """,
+            partner_ids,
+        ))
+        kept = dict(cr.fetchall())
+        cr.execute(SQL(
+            """
+            SELECT partner_id, count(*) FILTER (WHERE direction = 'out'),
+                   count(*) FILTER (WHERE direction = 'in')
+              FROM cobranza_message
+             WHERE partner_id = ANY(%s) AND create_date >= %s AND state != 'cancelled'
+               AND channel != 'call'
+          GROUP BY 1
+            """,
+            partner_ids, now - datetime.timedelta(days=RESPONSIVENESS_DAYS),
+        ))
+        exchanges = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
         risk_rows = []
+        probabilities = {}
         for partner_id in partner_ids:
             days, amount = open_by_partner.get(partner_id, (0, 0.0))
             paid_count, avg_late = history.get(partner_id, (0, None))
+            sent, replies = exchanges.get(partner_id, (0, 0))
             risk_input = scoring.RiskInput(
                 max_days_overdue=max(days, 0), open_amount=amount, avg_days_late=avg_late,
-                broken_promises=broken.get(partner_id, 0), kept_promises=0,
-                paid_invoices=paid_count, replies=0, messages=0,
+                broken_promises=broken.get(partner_id, 0), kept_promises=kept.get(partner_id, 0),
+                paid_invoices=paid_count, replies=replies, messages=sent,
             )
             risk, reasons = scoring.risk_segment(risk_input, context["thresholds"])
+            probability, factors = scoring.payment_probability(risk_input, context["thresholds"])
+            probabilities[partner_id] = probability
             risk_rows.append((partner_id, risk, scoring.customer_type(paid_count),
-                              self._reasons_text(reasons)))
+                              self._reasons_text(reasons), round(probability * 100),
+                              self._factors_text(factors)))
         self._store_risk(risk_rows)
         cr.execute(SQL(
             """
@@ -260,6 +288,7 @@ class CobranzaCadence(models.AbstractModel):
                 id=row[0], risk=row[1] or "low", customer_type=row[2] or "new",
                 consent=row[3] or "none", has_whatsapp_number=row[4], has_phone=row[5],
                 has_email=row[6], with_collector=row[7], sent_last_7_days=recent.get(row[0], 0),
+                pay_probability=probabilities.get(row[0]),
             )
             schedule[row[0]] = (row[8], row[9])
         return customers
@@ -268,6 +297,19 @@ class CobranzaCadence(models.AbstractModel):
         lines = []
         for message, params in reasons:
             lines.append(self.env._(message, **params) if params else self.env._(message))
+        return "\n".join(lines)
+
+    def _factors_text(self, factors):
+        """The starting point, then each factor's push, strongest first ("Days overdue: -0.8").
+
+        The pushes add up to the log-odds of paying: positive helps, negative hurts.
+        """
+        lines = []
+        ordered = sorted(factors, key=lambda kv: (kv[0] != "baseline", -abs(kv[1])))
+        for key, value in ordered:
+            if abs(value) < 0.05:
+                continue
+            lines.append(f"{self.env._(scoring.FACTOR_LABELS[key])}: {value:+.1f}")
         return "\n".join(lines)
 
     def _store_risk(self, rows):
@@ -280,19 +322,23 @@ class CobranzaCadence(models.AbstractModel):
                    cobranza_risk = COALESCE(p.cobranza_risk_manual, v.risk),
                    cobranza_type_computed = v.ctype,
                    cobranza_customer_type = COALESCE(p.cobranza_type_manual, v.ctype),
-                   cobranza_risk_reason = v.reason
+                   cobranza_risk_reason = v.reason,
+                   cobranza_pay_probability = v.probability,
+                   cobranza_pay_probability_reason = v.factors
               FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS risk,
-                           unnest(%s::varchar[]) AS ctype, unnest(%s::text[]) AS reason) v
+                           unnest(%s::varchar[]) AS ctype, unnest(%s::text[]) AS reason,
+                           unnest(%s::int[]) AS probability, unnest(%s::text[]) AS factors) v
              WHERE p.id = v.id
-               AND (p.cobranza_risk_computed, p.cobranza_type_computed, p.cobranza_risk_reason)
-                   IS DISTINCT FROM (v.risk, v.ctype, v.reason)
+               AND (p.cobranza_risk_computed, p.cobranza_type_computed, p.cobranza_risk_reason,
+                    p.cobranza_pay_probability, p.cobranza_pay_probability_reason)
+                   IS DISTINCT FROM (v.risk, v.ctype, v.reason, v.probability, v.factors)
             """,
-            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-            [r[3] for r in rows],
+            *([r[i] for r in rows] for i in range(6)),
         ))
         self.env["res.partner"].invalidate_model([
             "cobranza_risk_computed", "cobranza_risk", "cobranza_type_computed",
-            "cobranza_customer_type", "cobranza_risk_reason",
+            "cobranza_customer_type", "cobranza_risk_reason", "cobranza_pay_probability",
+            "cobranza_pay_probability_reason",
         ])
 
     def _scheduled_at(self, partner_id, now, context):

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import kpi
 
 CHANNELS = [
     ("whatsapp", "WhatsApp"),
@@ -64,6 +66,17 @@ class CobranzaLevel(models.Model):
         help="A/B test: this share of customers gets variant B instead.",
     )
     ab_split = fields.Integer(string="Variant B %", default=50)
+    ab_sent_a = fields.Integer(string="Sent (A)", compute="_compute_ab_results")
+    ab_sent_b = fields.Integer(string="Sent (B)", compute="_compute_ab_results")
+    ab_reply_rate_a = fields.Float(string="Reply Rate A (%)", compute="_compute_ab_results")
+    ab_reply_rate_b = fields.Float(string="Reply Rate B (%)", compute="_compute_ab_results")
+    ab_paid_rate_a = fields.Float(string="Paid in 7 Days A (%)", compute="_compute_ab_results")
+    ab_paid_rate_b = fields.Float(string="Paid in 7 Days B (%)", compute="_compute_ab_results")
+    ab_p_value = fields.Float(string="p-value (payments)", digits=(4, 3),
+                              compute="_compute_ab_results")
+    ab_winner = fields.Selection([("a", "Variant A"), ("b", "Variant B")], string="Winner",
+                                 compute="_compute_ab_results")
+    ab_verdict = fields.Char(string="Verdict", compute="_compute_ab_results")
     statement_template_id = fields.Many2one(
         "cobranza.whatsapp.template",
         check_company=True,
@@ -86,6 +99,12 @@ class CobranzaLevel(models.Model):
         help="Skip customers whose open amount at this step is lower.",
     )
     company_currency_id = fields.Many2one(related="company_id.currency_id")
+    max_pay_probability = fields.Integer(
+        string="Only up to Payment Probability (%)", default=100,
+        help="Send this level only to customers whose payment probability is at most this "
+        "value, e.g. 60 to remind before the due date only those likely to pay late. "
+        "100: everyone.",
+    )
     attach_pdf = fields.Boolean(string="Attach Invoice PDF", default=True)
     include_pay_link = fields.Boolean(string="Include Payment Link", default=True)
     offer_plan = fields.Boolean(string="Offer a Payment Plan")
@@ -98,6 +117,49 @@ class CobranzaLevel(models.Model):
     _ab_split_range = models.Constraint(
         "CHECK(ab_split >= 0 AND ab_split <= 100)", "The variant B share is a percentage."
     )
+    _max_pay_probability_range = models.Constraint(
+        "CHECK(max_pay_probability >= 0 AND max_pay_probability <= 100)",
+        "The payment probability limit is a percentage.",
+    )
+
+    @api.depends("template_id", "template_b_id")
+    def _compute_ab_results(self):
+        groups = self.env["cobranza.message.report"]._read_group(
+            [("level_id", "in", self.ids), ("ab_variant", "!=", False)],
+            ["level_id", "ab_variant"], ["message_count:sum", "replied:sum", "converted:sum"],
+        )
+        figures = {(level.id, variant): (sent, replied, converted)
+                   for level, variant, sent, replied, converted in groups}
+        for level in self:
+            sent_a, replied_a, paid_a = figures.get((level.id, "a"), (0, 0, 0))
+            sent_b, replied_b, paid_b = figures.get((level.id, "b"), (0, 0, 0))
+            replies = kpi.two_proportion_test(replied_a, sent_a, replied_b, sent_b)
+            payments = kpi.two_proportion_test(paid_a, sent_a, paid_b, sent_b)
+            level.ab_sent_a, level.ab_sent_b = sent_a, sent_b
+            level.ab_reply_rate_a = (replies.rate_a or 0.0) * 100
+            level.ab_reply_rate_b = (replies.rate_b or 0.0) * 100
+            level.ab_paid_rate_a = (payments.rate_a or 0.0) * 100
+            level.ab_paid_rate_b = (payments.rate_b or 0.0) * 100
+            level.ab_p_value = payments.p_value if payments.p_value is not None else 1.0
+            # Payments decide; replies only break a tie when payments say nothing yet.
+            level.ab_winner = payments.winner or replies.winner or False
+            level.ab_verdict = level._ab_verdict(payments, replies, min(sent_a, sent_b))
+
+    def _ab_verdict(self, payments, replies, smallest):
+        if not self.template_b_id and not smallest:
+            return False
+        if smallest < kpi.MIN_SAMPLE:
+            return self.env._("Not enough messages yet: %(count)s of %(needed)s per variant.",
+                              count=smallest, needed=kpi.MIN_SAMPLE)
+        if payments.winner:
+            return self.env._("Variant %(variant)s converts better to payment (p = %(p)s).",
+                              variant=payments.winner.upper(), p=round(payments.p_value, 3))
+        if replies.winner:
+            return self.env._("Variant %(variant)s gets more replies (p = %(p)s); payments do "
+                              "not differ significantly yet.",
+                              variant=replies.winner.upper(), p=round(replies.p_value, 3))
+        return self.env._("No significant difference yet (p = %(p)s).",
+                          p=round(payments.p_value if payments.p_value is not None else 1.0, 3))
 
     @api.constrains("offset_days", "company_id", "active", "apply_risk_low", "apply_risk_medium",
                     "apply_risk_high", "apply_new", "apply_recurring")
@@ -143,6 +205,17 @@ class CobranzaLevel(models.Model):
                     self.env._("Level %(level)s: the minimum amount cannot be negative.",
                                level=level.name)
                 )
+
+    # === ACTION METHODS === #
+
+    def action_promote_winner(self):
+        """End the test: the winning template becomes the level's template for everyone."""
+        self.ensure_one()
+        if not self.ab_winner:
+            raise UserError(self.env._("No variant has won significantly yet."))
+        winner = self.template_b_id if self.ab_winner == "b" else self.template_id
+        self.write({"template_id": winner.id, "template_b_id": False})
+        return True
 
     # === BUSINESS METHODS === #
 

@@ -74,6 +74,17 @@ class ResCompany(models.Model):
         string="Default Collector",
         help="Receives hand-offs for customers with no collector and no salesperson.",
     )
+    # What Meta charges per billable message, by pricing category, in the company currency:
+    # the dashboard's cost of messages. Meta's rates depend on the recipient's country.
+    cobranza_price_utility = fields.Monetary(
+        string="Price per Utility Message", currency_field="currency_id")
+    cobranza_price_marketing = fields.Monetary(
+        string="Price per Marketing Message", currency_field="currency_id")
+    cobranza_price_authentication = fields.Monetary(
+        string="Price per Authentication Message", currency_field="currency_id")
+    cobranza_price_service = fields.Monetary(
+        string="Price per Service Message", currency_field="currency_id",
+        help="Free-form replies inside the 24-hour window; free under per-message pricing.")
 
     @api.constrains("cobranza_frequency_cap", "cobranza_pilot_percent",
                     "cobranza_risk_medium_days", "cobranza_risk_high_days")

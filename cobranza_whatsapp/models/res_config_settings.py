@@ -46,6 +46,14 @@ class ResConfigSettings(models.TransientModel):
     cobranza_intent_stop = fields.Selection(related="company_id.cobranza_intent_stop",
                                           readonly=False)
     cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
+    cobranza_price_utility = fields.Monetary(
+        related="company_id.cobranza_price_utility", readonly=False)
+    cobranza_price_marketing = fields.Monetary(
+        related="company_id.cobranza_price_marketing", readonly=False)
+    cobranza_price_authentication = fields.Monetary(
+        related="company_id.cobranza_price_authentication", readonly=False)
+    cobranza_price_service = fields.Monetary(
+        related="company_id.cobranza_price_service", readonly=False)
     cobranza_collector_id = fields.Many2one(
         related="company_id.cobranza_collector_id", readonly=False
     )

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import format_amount, format_date
 
 from ..tools import phone as phone_tools
 
@@ -89,6 +90,15 @@ class ResPartner(models.Model):
     cobranza_last_contact = fields.Datetime(
         string="Last Contact", compute="_compute_cobranza_stats"
     )
+    cobranza_last_outcome = fields.Char(string="Outcome", compute="_compute_cobranza_outlook")
+    cobranza_next_action = fields.Char(string="Next Action", compute="_compute_cobranza_outlook")
+    cobranza_promise_status = fields.Char(string="Promise or Plan",
+                                          compute="_compute_cobranza_outlook")
+    cobranza_pay_probability = fields.Integer(
+        string="Payment Probability (%)", readonly=True, copy=False,
+        help="How likely the customer is to pay, from their history; refreshed by the cadence.")
+    cobranza_pay_probability_reason = fields.Text(
+        string="Why this Probability", readonly=True, copy=False)
 
     @api.depends("cobranza_risk_computed", "cobranza_risk_manual")
     def _compute_cobranza_risk(self):
@@ -164,6 +174,52 @@ class ResPartner(models.Model):
             partner.cobranza_oldest_due = min((m.invoice_date_due for m in overdue), default=False)
             partner.cobranza_last_contact = last_contacts.get(partner, False)
             partner.cobranza_message_count = counts.get(partner, 0)
+
+    def _compute_cobranza_outlook(self):
+        """Where the case stands for a sales rep: last answer, what comes next, any promise."""
+        messages = self.env["cobranza.message"]
+        intents = dict(messages._fields["intent"]._description_selection(self.env))
+        states = dict(messages._fields["state"]._description_selection(self.env))
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            last = messages.search([("partner_id", "child_of", commercial.id)],
+                                   order="create_date desc, id desc", limit=1)
+            if not last:
+                partner.cobranza_last_outcome = False
+            elif last.direction == "in":
+                partner.cobranza_last_outcome = self.env._(
+                    "Replied: %(intent)s", intent=intents.get(last.intent) or "-")
+            else:
+                partner.cobranza_last_outcome = self.env._(
+                    "Message %(state)s", state=(states.get(last.state) or "").lower())
+            moves = self.env["account.move"].search([
+                ("partner_id", "child_of", commercial.id), ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial")),
+            ])
+            upcoming = sorted((m.cobranza_next_date, m.cobranza_next_level_id.name)
+                              for m in moves if m.cobranza_next_date)
+            if commercial.cobranza_handoff or any(moves.mapped("cobranza_handoff")):
+                partner.cobranza_next_action = self.env._("A collector follows up")
+            elif upcoming:
+                partner.cobranza_next_action = self.env._(
+                    "%(level)s on %(date)s", level=upcoming[0][1],
+                    date=format_date(self.env, upcoming[0][0]))
+            else:
+                partner.cobranza_next_action = False
+            promise = commercial.cobranza_promise_ids.filtered(lambda p: p.state == "open")[:1]
+            plan = self.env["cobranza.payment.plan"].search(
+                [("partner_id", "=", commercial.id), ("state", "=", "active")], limit=1)
+            if promise:
+                partner.cobranza_promise_status = self.env._(
+                    "Promised %(amount)s by %(date)s",
+                    amount=format_amount(self.env, promise.amount, promise.currency_id),
+                    date=format_date(self.env, promise.date))
+            elif plan:
+                partner.cobranza_promise_status = self.env._(
+                    "Payment plan %(name)s: %(left)s left", name=plan.name,
+                    left=format_amount(self.env, plan.amount_residual, plan.currency_id))
+            else:
+                partner.cobranza_promise_status = False
 
     # === CRUD METHODS === #
 

@@ -24,6 +24,8 @@ class Level:
     handoff: bool = False
     has_template_b: bool = False
     ab_split: int = 0
+    # Only customers whose payment probability (%) is at most this get the level; 100: all.
+    max_pay_probability: int = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Customer:
     has_email: bool
     with_collector: bool = False
     sent_last_7_days: int = 0
+    pay_probability: float | None = None  # 0..1; None until the cadence has scored them
 
 
 @dataclasses.dataclass
@@ -91,13 +94,23 @@ def target_level(levels, invoice, customer):
     for level in levels:
         if level.offset_days > invoice.days_overdue:
             break
-        if segment in level.segments:
+        if segment in level.segments and passes_probability_gate(level, customer):
             best = level
     if best is None:
         return None
     if invoice.reached_offset is not None and best.offset_days <= invoice.reached_offset:
         return None
     return best
+
+
+def passes_probability_gate(level, customer):
+    """A gated level (say, a reminder before the due date) is for customers likely to pay late.
+
+    A customer not scored yet passes: better one reminder too many than none.
+    """
+    if level.max_pay_probability >= 100 or customer.pay_probability is None:
+        return True
+    return customer.pay_probability * 100 <= level.max_pay_probability
 
 
 def resolve_channel(level, customer):

@@ -1,0 +1,267 @@
+import datetime
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import kpi
+
+RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
+
+
+class CobranzaDashboard(models.TransientModel):
+    """The managers' figures for a period: is the automation collecting, and at what cost.
+
+    Invoice figures (recovery, days to collect, DSO, hand-offs, promises) follow the period,
+    company and segment; message figures also follow the level, template and channel.
+    The formulas are in ``tools/kpi.py`` and the README.
+    """
+
+    _name = "cobranza.dashboard"
+    _description = "Collections Dashboard"
+
+    date_from = fields.Date(
+        required=True, default=lambda self: fields.Date.context_today(self)
+        - datetime.timedelta(days=29))
+    date_to = fields.Date(required=True, default=fields.Date.context_today)
+    company_id = fields.Many2one("res.company", required=True,
+                                 default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    risk = fields.Selection(RISKS, string="Risk Segment")
+    level_id = fields.Many2one("cobranza.level", domain="[('company_id', '=', company_id)]")
+    template_id = fields.Many2one("cobranza.whatsapp.template",
+                                  domain="[('company_id', '=', company_id)]")
+    channel = fields.Selection(CHANNELS)
+
+    overdue_at_start = fields.Monetary(compute="_compute_kpis", string="Overdue at Start")
+    collected_on_overdue = fields.Monetary(compute="_compute_kpis",
+                                           string="Collected on It")
+    recovery_rate = fields.Float(compute="_compute_kpis", string="Recovery Rate (%)")
+    avg_days_to_collect = fields.Float(compute="_compute_kpis", string="Average Days to Collect")
+    dso = fields.Float(compute="_compute_kpis", string="DSO (days)")
+    receivable_at_end = fields.Monetary(compute="_compute_kpis", string="Receivable at End")
+    credit_sales = fields.Monetary(compute="_compute_kpis", string="Invoiced in Period")
+    handoff_rate = fields.Float(compute="_compute_kpis", string="Hand-off Rate (%)")
+    promise_kept_rate = fields.Float(compute="_compute_kpis", string="Promises Kept (%)")
+    messages = fields.Integer(compute="_compute_kpis", string="Messages Sent")
+    delivery_rate = fields.Float(compute="_compute_kpis", string="Delivery Rate (%)")
+    read_rate = fields.Float(compute="_compute_kpis", string="Read Rate (%)")
+    reply_rate = fields.Float(compute="_compute_kpis", string="Reply Rate (%)")
+    conversion_rate = fields.Float(compute="_compute_kpis", string="Paid within 7 Days (%)")
+    collected_after_messages = fields.Monetary(compute="_compute_kpis",
+                                               string="Collected within 7 Days")
+    message_cost = fields.Monetary(compute="_compute_kpis", string="Cost of Messages")
+    no_data = fields.Char(compute="_compute_kpis")
+
+    @api.depends("date_from", "date_to", "company_id", "risk", "level_id", "template_id",
+                 "channel")
+    def _compute_kpis(self):
+        for board in self:
+            figures = self._kpis(board.company_id, board.date_from, board.date_to,
+                                 risk=board.risk, level=board.level_id,
+                                 template=board.template_id, channel=board.channel)
+            missing = []
+            for name, value in figures.items():
+                if value is None:
+                    missing.append(self._fields[name]._description_string(self.env))
+                    value = 0
+                board[name] = value
+            board.no_data = ", ".join(missing) if missing else False
+
+    # === ACTIONS === #
+
+    def _report_domain(self, date_field, datetime_field=False):
+        self.ensure_one()
+        domain = [("company_id", "=", self.company_id.id)]
+        if datetime_field:
+            domain += [(date_field, ">=", fields.Datetime.to_datetime(self.date_from)),
+                       (date_field, "<", fields.Datetime.to_datetime(
+                           self.date_to + datetime.timedelta(days=1)))]
+        else:
+            domain += [(date_field, ">=", self.date_from), (date_field, "<=", self.date_to)]
+        if self.risk:
+            domain.append(("risk", "=", self.risk))
+        return domain
+
+    def action_open_messages(self):
+        self.ensure_one()
+        domain = self._report_domain("date", datetime_field=True)
+        for field in ("level_id", "template_id", "channel"):
+            if self[field]:
+                domain.append((field, "=", self[field].id if field != "channel"
+                               else self[field]))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cobranza_whatsapp.cobranza_message_report_action")
+        action["domain"] = domain
+        return action
+
+    def action_open_collections(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cobranza_whatsapp.cobranza_collection_report_action")
+        action["domain"] = self._report_domain("date")
+        return action
+
+    # === KPIS === #
+
+    @api.model
+    def _kpis(self, company, date_from, date_to, risk=None, level=None, template=None,
+              channel=None):
+        """Every dashboard figure for one company and period; None where there is no data."""
+        self.env.flush_all()
+        figures = {}
+        figures.update(self._invoice_kpis(company, date_from, date_to, risk))
+        figures.update(self._message_kpis(company, date_from, date_to, risk, level, template,
+                                          channel))
+        return figures
+
+    def _risk_filter(self, risk):
+        return SQL("AND p.cobranza_risk = %s", risk) if risk else SQL("")
+
+    def _invoice_kpis(self, company, date_from, date_to, risk):
+        cr = self.env.cr
+        payments = SQL(
+            """
+            LEFT JOIN account_move_line dl ON dl.move_id = m.id
+            LEFT JOIN account_partial_reconcile apr ON apr.debit_move_id = dl.id
+            LEFT JOIN account_move_line cl ON cl.id = apr.credit_move_id
+            LEFT JOIN account_move cm ON cm.id = cl.move_id
+            """
+        )
+        invoices = SQL(
+            """
+            FROM account_move m
+            JOIN res_partner p ON p.id = m.commercial_partner_id
+            %s
+            WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id = %s %s
+            """,
+            payments, company.id, self._risk_filter(risk),
+        )
+        # Recovery: what was overdue when the period began, and what of it came in.
+        cr.execute(SQL(
+            """
+            SELECT COALESCE(sum(residual), 0), COALESCE(sum(LEAST(collected, residual)), 0)
+              FROM (
+                SELECT m.amount_total_signed
+                       - COALESCE(sum(apr.amount) FILTER (WHERE apr.max_date < %(start)s), 0)
+                           AS residual,
+                       COALESCE(sum(apr.amount) FILTER (
+                           WHERE apr.max_date >= %(start)s AND apr.max_date <= %(end)s
+                             AND cm.move_type != 'out_refund'), 0) AS collected
+                %(invoices)s
+                  AND m.invoice_date < %(start)s AND m.invoice_date_due < %(start)s
+              GROUP BY m.id
+              ) inv
+             WHERE residual > 0.005
+            """,
+            start=date_from, end=date_to, invoices=invoices,
+        ))
+        overdue_at_start, collected = cr.fetchone()
+        # DSO: open receivables at the end over the period's invoicing.
+        cr.execute(SQL(
+            """
+            SELECT COALESCE(sum(GREATEST(residual, 0)), 0) FROM (
+                SELECT m.amount_total_signed
+                       - COALESCE(sum(apr.amount) FILTER (WHERE apr.max_date <= %(end)s), 0)
+                           AS residual
+                %(invoices)s AND m.invoice_date <= %(end)s
+              GROUP BY m.id
+            ) inv
+            """,
+            end=date_to, invoices=invoices,
+        ))
+        receivable_at_end = cr.fetchone()[0]
+        cr.execute(SQL(
+            """
+            SELECT COALESCE(sum(m.amount_total_signed), 0)
+              FROM account_move m JOIN res_partner p ON p.id = m.commercial_partner_id
+             WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id = %s
+               AND m.invoice_date >= %s AND m.invoice_date <= %s %s
+            """,
+            company.id, date_from, date_to, self._risk_filter(risk),
+        ))
+        credit_sales = cr.fetchone()[0]
+        # Days to collect: invoices whose last payment fell in the period.
+        cr.execute(SQL(
+            """
+            SELECT paid_on - invoice_date FROM (
+                SELECT m.invoice_date, max(apr.max_date) AS paid_on
+                %(invoices)s AND m.payment_state IN ('paid', 'in_payment')
+              GROUP BY m.id, m.invoice_date
+            ) inv
+             WHERE paid_on >= %(start)s AND paid_on <= %(end)s
+            """,
+            start=date_from, end=date_to, invoices=invoices,
+        ))
+        days_to_collect = [row[0] for row in cr.fetchall()]
+        # Hand-offs among the invoices the cadence worked in the period.
+        cr.execute(SQL(
+            """
+            SELECT count(DISTINCT s.move_id),
+                   count(DISTINCT s.move_id) FILTER (WHERE lv.handoff OR m.cobranza_handoff)
+              FROM cobranza_step s
+              JOIN cobranza_level lv ON lv.id = s.level_id
+              JOIN account_move m ON m.id = s.move_id
+              JOIN res_partner p ON p.id = s.partner_id
+             WHERE s.company_id = %s AND s.date >= %s AND s.date < %s %s
+            """,
+            company.id, date_from, date_to + datetime.timedelta(days=1), self._risk_filter(risk),
+        ))
+        stepped, handed_off = cr.fetchone()
+        cr.execute(SQL(
+            """
+            SELECT count(*) FILTER (WHERE pr.state = 'kept'),
+                   count(*) FILTER (WHERE pr.state IN ('kept', 'broken'))
+              FROM cobranza_promise pr JOIN res_partner p ON p.id = pr.partner_id
+             WHERE pr.company_id = %s AND pr.date >= %s AND pr.date <= %s %s
+            """,
+            company.id, date_from, date_to, self._risk_filter(risk),
+        ))
+        kept, judged = cr.fetchone()
+        days = (date_to - date_from).days + 1
+        return {
+            "overdue_at_start": overdue_at_start,
+            "collected_on_overdue": collected,
+            "recovery_rate": _percent(kpi.recovery_rate(collected, overdue_at_start)),
+            "avg_days_to_collect": kpi.average(days_to_collect),
+            "receivable_at_end": receivable_at_end,
+            "credit_sales": credit_sales,
+            "dso": kpi.dso(receivable_at_end, credit_sales, days),
+            "handoff_rate": _percent(kpi.ratio(handed_off, stepped)),
+            "promise_kept_rate": _percent(kpi.ratio(kept, judged)),
+        }
+
+    def _message_kpis(self, company, date_from, date_to, risk, level, template, channel):
+        domain = [
+            ("company_id", "=", company.id),
+            ("date", ">=", fields.Datetime.to_datetime(date_from)),
+            ("date", "<", fields.Datetime.to_datetime(date_to + datetime.timedelta(days=1))),
+        ]
+        if risk:
+            domain.append(("risk", "=", risk))
+        if level:
+            domain.append(("level_id", "=", level.id))
+        if template:
+            domain.append(("template_id", "=", template.id))
+        if channel:
+            domain.append(("channel", "=", channel))
+        [(count, delivered, read, replied, converted, collected, cost)] = self.env[
+            "cobranza.message.report"]._read_group(
+            domain, [], ["message_count:sum", "delivered_rate:avg", "read_rate:avg",
+                         "reply_rate:avg", "conversion_rate:avg", "amount_collected:sum",
+                         "cost:sum"])
+        if not count:
+            delivered = read = replied = converted = None
+        return {
+            "messages": count or 0,
+            "delivery_rate": delivered,
+            "read_rate": read,
+            "reply_rate": replied,
+            "conversion_rate": converted,
+            "collected_after_messages": collected or 0.0,
+            "message_cost": cost or 0.0,
+        }
+
+
+def _percent(value):
+    return None if value is None else value * 100

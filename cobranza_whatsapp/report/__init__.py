@@ -1,0 +1,2 @@
+from . import cobranza_message_report
+from . import cobranza_collection_report

@@ -1,0 +1,212 @@
+import datetime
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import CobranzaCommon
+
+D = datetime.date
+T = datetime.datetime
+PERIOD = (D(2026, 11, 1), D(2026, 11, 30))
+
+
+@tagged("post_install", "-at_install")
+class TestDashboard(CobranzaCommon):
+    """Every KPI on a dataset small enough to compute by hand (figures in the comments)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.cobranza_price_utility = 0.05
+        cls.buyer = cls._customer("Rosa Huamán", "+51 987 000 111", cls.pe)
+        # inv1 1000, due 1 Oct: 400 paid 15 Oct, 600 paid 10 Nov -> 600 overdue at start, all
+        # collected in the period; 70 days from invoice to last payment.
+        cls.inv1 = cls._dated_invoice(1000, D(2026, 9, 1), D(2026, 10, 1))
+        cls._pay(cls.inv1, 400, D(2026, 10, 15))
+        cls._pay(cls.inv1, 600, D(2026, 11, 10))
+        # inv2 500, due 15 Oct, unpaid -> 500 overdue at start, nothing collected.
+        cls.inv2 = cls._dated_invoice(500, D(2026, 9, 15), D(2026, 10, 15))
+        # inv3 300 invoiced in the period, paid 20 Nov -> 15 days to collect, not overdue.
+        cls.inv3 = cls._dated_invoice(300, D(2026, 11, 5), D(2026, 12, 5))
+        cls._pay(cls.inv3, 300, D(2026, 11, 20))
+        # inv4 200, due 19 Nov: not overdue at the start, open at the end.
+        cls.inv4 = cls._dated_invoice(200, D(2026, 10, 20), D(2026, 11, 19))
+
+    @classmethod
+    def _dated_invoice(cls, amount, invoice_date, due):
+        move = cls.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": cls.buyer.id,
+            "company_id": cls.company.id, "invoice_date": invoice_date,
+            "invoice_date_due": due,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1,
+                                                 "price_unit": amount, "tax_ids": []})],
+        })
+        move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, move, amount, date):
+        cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids,
+        ).create({"payment_date": date, "amount": amount})._create_payments()
+
+    def _message(self, move, sent_at, state, **values):
+        vals = {"direction": "out", "channel": "whatsapp", "state": state,
+                "partner_id": self.buyer.id, "company_id": self.company.id,
+                "move_ids": [Command.set(move.ids)], "sent_at": sent_at,
+                "level_id": self.level_by_offset[3].id}
+        vals.update(values)
+        message = self.env["cobranza.message"].create(vals)
+        self.env.cr.execute("UPDATE cobranza_message SET create_date = %s WHERE id = %s",
+                            (sent_at or values.get("failed_at"), message.id))
+        return message
+
+    def _kpis(self, **filters):
+        return self.env["cobranza.dashboard"]._kpis(self.company, *PERIOD, **filters)
+
+    def test_invoice_kpis(self):
+        figures = self._kpis()
+        self.assertAlmostEqual(figures["overdue_at_start"], 1100.0)  # 600 + 500
+        self.assertAlmostEqual(figures["collected_on_overdue"], 600.0)
+        self.assertAlmostEqual(figures["recovery_rate"], 600 / 1100 * 100)
+        self.assertAlmostEqual(figures["avg_days_to_collect"], 42.5)  # (70 + 15) / 2
+        self.assertAlmostEqual(figures["receivable_at_end"], 700.0)  # inv2 500 + inv4 200
+        self.assertAlmostEqual(figures["credit_sales"], 300.0)  # inv3
+        self.assertAlmostEqual(figures["dso"], 70.0)  # 700 / 300 * 30 days
+        # Another segment has none of it: no data, not zero.
+        self.assertIsNone(self._kpis(risk="high")["recovery_rate"])
+
+    def test_promise_and_handoff_rates(self):
+        promise = self.env["cobranza.promise"]
+        for date, state in ((D(2026, 11, 10), "kept"), (D(2026, 11, 12), "broken"),
+                            (D(2026, 11, 12), "kept"), (D(2026, 10, 30), "broken")):
+            promise.create({"partner_id": self.buyer.id, "date": date, "state": state,
+                            "company_id": self.company.id})
+        step = self.env["cobranza.step"]
+        handoff_level = self.levels.filtered("handoff")[:1]
+        for move, level, when in ((self.inv1, self.level_by_offset[3], T(2026, 11, 5, 15)),
+                                  (self.inv2, handoff_level, T(2026, 11, 14, 15)),
+                                  (self.inv4, self.level_by_offset[-3], T(2026, 11, 16, 15)),
+                                  (self.inv4, self.level_by_offset[0], T(2026, 12, 2, 15))):
+            step.create({"move_id": move.id, "level_id": level.id, "partner_id": self.buyer.id,
+                         "company_id": self.company.id, "date": when})
+        figures = self._kpis()
+        self.assertAlmostEqual(figures["promise_kept_rate"], 2 / 3 * 100)  # 10/30 is outside
+        self.assertAlmostEqual(figures["handoff_rate"], 1 / 3 * 100)  # inv2 of inv1, 2, 4
+
+    def test_message_kpis_and_costs(self):
+        m1 = self._message(self.inv1, T(2026, 11, 8, 15), "read", delivered_at=T(2026, 11, 8, 15),
+                           read_at=T(2026, 11, 8, 16), billable=True, pricing_category="utility")
+        self._message(self.inv2, T(2026, 11, 14, 15), "delivered",
+                      delivered_at=T(2026, 11, 14, 15))
+        self._message(self.inv4, False, "failed", failed_at=T(2026, 11, 16, 15))
+        self._message(self.inv3, T(2026, 11, 25, 15), "read", read_at=T(2026, 11, 25, 16),
+                      billable=True, pricing_category="utility",
+                      level_id=self.level_by_offset[-3].id)
+        reply = self.env["cobranza.message"].create({
+            "direction": "in", "state": "received", "partner_id": self.buyer.id,
+            "company_id": self.company.id, "body": "ya pagué"})
+        self.env.cr.execute("UPDATE cobranza_message SET create_date = %s WHERE id = %s",
+                            (T(2026, 11, 8, 18), reply.id))
+        self.env.invalidate_all()
+        figures = self._kpis()
+        self.assertEqual(figures["messages"], 4)
+        self.assertAlmostEqual(figures["delivery_rate"], 75.0)  # m1, m2, m4 of 4
+        self.assertAlmostEqual(figures["read_rate"], 50.0)  # m1, m4
+        self.assertAlmostEqual(figures["reply_rate"], 25.0)  # m1, answered 3 hours later
+        # m1 is followed by the 600 of 10 Nov; m4 came after inv3 was paid.
+        self.assertAlmostEqual(figures["conversion_rate"], 25.0)
+        self.assertAlmostEqual(figures["collected_after_messages"], 600.0)
+        self.assertAlmostEqual(figures["message_cost"], 0.10)  # two billable utility
+        by_level = self._kpis(level=self.level_by_offset[3])
+        self.assertEqual(by_level["messages"], 3)
+        self.assertAlmostEqual(by_level["conversion_rate"], 100 / 3)
+        self.assertEqual(
+            self.env["cobranza.message.report"].search([("message_id", "=", m1.id)]).replied, 1)
+
+    def test_collected_after_each_level(self):
+        self.env["cobranza.step"].create({
+            "move_id": self.inv1.id, "level_id": self.level_by_offset[7].id,
+            "partner_id": self.buyer.id, "company_id": self.company.id,
+            "date": T(2026, 10, 8, 15)})
+        rows = self.env["cobranza.collection.report"].search([("move_id", "=", self.inv1.id)])
+        after = {row.amount: row.level_id for row in rows}
+        self.assertEqual(after[400.0], self.level_by_offset[7])  # paid 15 Oct, after +7
+        self.assertEqual(after[600.0], self.level_by_offset[7])
+        self.assertFalse(self.env["cobranza.collection.report"].search(
+            [("move_id", "=", self.inv2.id)]))
+
+    def test_dashboard_form_and_access(self):
+        board = self.env["cobranza.dashboard"].with_user(self.manager).create(
+            {"date_from": PERIOD[0], "date_to": PERIOD[1]})
+        self.assertAlmostEqual(board.dso, 70.0)
+        self.assertIn("Delivery Rate", board.no_data)  # no message in this test
+        action = board.action_open_messages()
+        self.assertEqual(action["res_model"], "cobranza.message.report")
+        with self.assertRaises(AccessError):
+            self.env["cobranza.dashboard"].with_user(self.collector).create({})
+        with self.assertRaises(AccessError):
+            self.env["cobranza.message.report"].with_user(self.salesman).search([])
+
+    def test_kpi_alert_notifies_on_a_drop(self):
+        alert = self.env["cobranza.kpi.alert"].create({
+            "kpi": "conversion_rate", "threshold": 10, "user_ids": [Command.set(self.manager.ids)]})
+        # Previous week (8-14 Nov): 1 of 2 messages converted; last week (15-21): 0 of 1.
+        self._message(self.inv1, T(2026, 11, 8, 15), "delivered")
+        self._message(self.inv2, T(2026, 11, 9, 15), "delivered")
+        self._message(self.inv4, T(2026, 11, 16, 15), "delivered")
+        self.env.invalidate_all()
+        alert._check(today=D(2026, 11, 22))
+        self.assertTrue(alert.triggered)
+        self.assertEqual((alert.previous_value, alert.last_value), (50.0, 0.0))
+        notified = alert.message_ids.filtered(lambda m: self.manager.partner_id in m.partner_ids)
+        self.assertIn("50.0", notified.body)
+        quiet = self.env["cobranza.kpi.alert"].create({"kpi": "dso", "threshold": 10})
+        quiet._check(today=D(2026, 11, 22))
+        self.assertFalse(quiet.triggered)
+
+
+@tagged("post_install", "-at_install")
+class TestABTest(CobranzaCommon):
+    def test_significant_variant_is_shown_and_promoted(self):
+        level = self.level_by_offset[3]
+        variant_b = level.template_id.copy({"name": "overdue_b_test"})
+        level.write({"template_b_id": variant_b.id, "ab_split": 50})
+        partners = self.env["res.partner"].create(
+            [{"name": f"Cliente {n}"} for n in range(80)])
+        messages = replies = self.env["cobranza.message"]
+        sent_at = datetime.datetime(2026, 11, 10, 15)
+        # A: 40 sent, 5 replies; B: 40 sent, 20 replies -> z = 3.62, p = 0.0003.
+        for index, partner in enumerate(partners):
+            variant = "a" if index < 40 else "b"
+            messages |= messages.create({
+                "direction": "out", "state": "delivered", "partner_id": partner.id,
+                "company_id": self.company.id, "level_id": level.id, "ab_variant": variant,
+                "template_id": (level.template_id if variant == "a" else variant_b).id,
+                "sent_at": sent_at})
+            if index < 5 or 40 <= index < 60:
+                replies |= messages.create({"direction": "in", "state": "received",
+                                 "partner_id": partner.id, "company_id": self.company.id,
+                                 "body": "ok", "intent": "thanks"})
+        self.env.cr.execute("UPDATE cobranza_message SET create_date = %s WHERE id = ANY(%s)",
+                            (sent_at, messages.ids))
+        self.env.cr.execute("UPDATE cobranza_message SET create_date = %s WHERE id = ANY(%s)",
+                            (sent_at + datetime.timedelta(hours=2), replies.ids))
+        self.env.invalidate_all()
+        self.assertEqual((level.ab_sent_a, level.ab_sent_b), (40, 40))
+        self.assertAlmostEqual(level.ab_reply_rate_a, 12.5)
+        self.assertAlmostEqual(level.ab_reply_rate_b, 50.0)
+        self.assertEqual(level.ab_winner, "b")
+        self.assertIn("Variant B gets more replies", level.ab_verdict)
+        level.with_user(self.manager).action_promote_winner()
+        self.assertEqual(level.template_id, variant_b)
+        self.assertFalse(level.template_b_id)
+
+    def test_too_few_messages_no_winner(self):
+        level = self.level_by_offset[7]
+        level.template_b_id = level.template_id.copy({"name": "reminder_b_test"})
+        self.assertFalse(level.ab_winner)
+        self.assertIn("Not enough messages yet", level.ab_verdict)
+        with self.assertRaises(UserError):
+            level.action_promote_winner()

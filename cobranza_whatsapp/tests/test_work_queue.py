@@ -1,0 +1,129 @@
+import datetime
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import CobranzaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestWorkQueue(CobranzaCommon):
+    """What needs a person shows up, most money at risk first, and leaves when handled."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.late = cls._customer("Jorge Late", "+51 987 000 222", cls.pe,
+                                 cobranza_collector_id=cls.collector.id)
+        cls.good = cls._customer("Ana Good", "+51 987 000 333", cls.pe)
+
+    def _items(self, **domain):
+        return self.env["cobranza.work.item"].search(
+            [(key, "=", value) for key, value in domain.items()])
+
+    def test_items_of_every_kind_by_amount_at_risk(self):
+        big = self._invoice(self.late, 1000.0, days_overdue=20)
+        small = self._invoice(self.good, 1500.0, days_overdue=2)
+        big.cobranza_handoff = True
+        small.write({"cobranza_disputed": True, "cobranza_exclusion_reason": "Wrong quantity"})
+        self.late.sudo().cobranza_pay_probability = 20  # 1000 x 0.8 = 800 at risk
+        self.good.sudo().cobranza_pay_probability = 90  # 1500 x 0.1 = 150 at risk
+        reply = self.env["cobranza.message"].create({
+            "direction": "in", "state": "received", "partner_id": self.good.id,
+            "company_id": self.company.id, "body": "no entiendo esta factura",
+            "intent": "unknown"})
+        failed = self.env["cobranza.message"].create({
+            "direction": "out", "state": "failed", "partner_id": self.late.id,
+            "company_id": self.company.id, "move_ids": [Command.set(big.ids)],
+            "error_message": "Number not on WhatsApp", "failed_at": datetime.datetime.now()})
+        promise = self.env["cobranza.promise"].create({
+            "partner_id": self.late.id, "company_id": self.company.id,
+            "move_ids": [Command.set(big.ids)], "amount": 1000.0, "state": "broken",
+            "date": datetime.date.today() - datetime.timedelta(days=2)})
+        items = self.env["cobranza.work.item"].search([])
+        self.assertEqual(set(items.mapped("kind")),
+                         {"handoff", "dispute", "reply", "failed", "broken_promise"})
+        self.assertEqual(items[0].partner_id, self.late)  # 800 at risk before 150
+        self.assertAlmostEqual(items[0].amount_at_risk, 800.0)
+        self.assertEqual(items[0].collector_id, self.collector)
+        self.assertEqual(items.filtered(lambda i: i.kind == "dispute").summary, "Wrong quantity")
+        self.assertEqual(items.filtered(lambda i: i.kind == "reply").message_id, reply)
+        self.assertEqual(items.filtered(lambda i: i.kind == "failed").message_id, failed)
+        self.assertEqual(items.filtered(lambda i: i.kind == "broken_promise").promise_id, promise)
+        # The collector's own items, grouped the way the queue offers.
+        mine = self.env["cobranza.work.item"].with_user(self.collector).search(
+            [("collector_id", "=", self.collector.id)])
+        self.assertEqual(set(mine.mapped("kind")), {"handoff", "failed", "broken_promise"})
+
+    def test_items_leave_the_queue_when_handled(self):
+        move = self._invoice(self.late, 400.0, days_overdue=10)
+        move.cobranza_handoff = True
+        reply = self.env["cobranza.message"].create({
+            "direction": "in", "state": "received", "partner_id": self.late.id,
+            "company_id": self.company.id, "body": "?", "needs_person": True})
+        items = self._items(partner_id=self.late.id)
+        self.assertEqual(sorted(items.mapped("kind")), ["handoff", "reply"])
+        # Done on a hand-off gives the invoice back to the automation.
+        items.filtered(lambda i: i.kind == "handoff").with_user(self.collector).action_done()
+        self.assertFalse(move.cobranza_handoff)
+        # A reply leaves when a collector marks it done, once even if two do.
+        item = self._items(kind="reply")
+        item.with_user(self.collector).action_done()
+        item.with_user(self.collector).action_done()
+        self.assertFalse(self._items(partner_id=self.late.id))
+        self.assertEqual(self.env["cobranza.work.done"].search_count(
+            [("res_id", "=", reply.id)]), 1)
+        # Sales reps do not work the queue.
+        with self.assertRaises(AccessError):
+            self.env["cobranza.work.item"].with_user(self.salesman).search([])
+
+    def test_answering_or_paying_clears_the_item(self):
+        move = self._invoice(self.good, 300.0, days_overdue=5)
+        self.env["cobranza.message"].create({
+            "direction": "in", "state": "received", "partner_id": self.good.id,
+            "company_id": self.company.id, "body": "?", "needs_person": True})
+        self.assertEqual(len(self._items(partner_id=self.good.id)), 1)
+        self.env["cobranza.message"].create({
+            "direction": "out", "channel": "whatsapp", "state": "sent",
+            "partner_id": self.good.id, "company_id": self.company.id, "body": "Hola Ana"})
+        self.assertFalse(self._items(partner_id=self.good.id))
+        move.cobranza_disputed = True
+        self.assertEqual(len(self._items(partner_id=self.good.id)), 1)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids).create({})._create_payments()
+        self.assertFalse(self._items(partner_id=self.good.id))
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentProbability(CobranzaCommon):
+    def test_cadence_scores_and_explains(self):
+        reliable = self._customer("Lucía Puntual", "+51 987 000 444", self.pe)
+        shaky = self._customer("Pedro Moroso", "+51 987 000 555", self.pe)
+        shaky.sudo().cobranza_broken_promises = 3
+        self._invoice(reliable, 100.0, days_overdue=1)
+        self._invoice(shaky, 9000.0, days_overdue=45)
+        self.run_cadence()
+        self.assertGreater(reliable.cobranza_pay_probability, shaky.cobranza_pay_probability)
+        reasons = shaky.cobranza_pay_probability_reason.split("\n")
+        # The starting point, then the strongest push: three broken promises (-0.9 x ln 4)
+        # weigh more than 45 days overdue (-1.2 x ln 2.5).
+        self.assertEqual(reasons[:3], ["Starting point: +1.5", "Promises broken: -1.2",
+                                       "Days overdue: -1.1"])
+        move = self._invoice(shaky, 10.0, days_overdue=1)
+        self.assertEqual(move.cobranza_pay_probability, shaky.cobranza_pay_probability)
+
+    def test_gated_level_reminds_only_likely_late_payers(self):
+        # Nothing overdue: a clean customer scores 82 %, three broken promises bring 56 %.
+        reliable = self._customer("Lucía Puntual", "+51 987 000 444", self.pe)
+        shaky = self._customer("Pedro Moroso", "+51 987 000 555", self.pe)
+        shaky.sudo().cobranza_broken_promises = 3
+        preventive = self.level_by_offset[-3]
+        preventive.max_pay_probability = 60
+        soon_reliable = self._invoice(reliable, 200.0, days_overdue=-2)
+        soon_shaky = self._invoice(shaky, 200.0, days_overdue=-2)
+        self.run_cadence()
+        self.assertEqual((reliable.cobranza_pay_probability, shaky.cobranza_pay_probability),
+                         (82, 56))
+        self.assertFalse(self.steps_for(soon_reliable))
+        self.assertEqual(self.steps_for(soon_shaky).level_id, preventive)
