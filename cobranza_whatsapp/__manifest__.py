@@ -40,7 +40,17 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/cobranza_work_item_views.xml",
+        "views/cobranza_kpi_alert_views.xml",
+        "views/cobranza_dashboard_views.xml",
+        "report/cobranza_message_report_views.xml",
+        "report/cobranza_collection_report_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "cobranza_whatsapp/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
 }
