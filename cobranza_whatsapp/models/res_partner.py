@@ -142,8 +142,12 @@ class ResPartner(models.Model):
 
     def _compute_cobranza_stats(self):
         today = fields.Date.context_today(self)
-        groups = self.env["account.move"]._read_group(
+        # Everyone who sees the customer sees its collection status, invoicing rights or not
+        # (a sales rep before a call), so the sums are read as superuser, in the user's
+        # companies only.
+        groups = self.env["account.move"].sudo()._read_group(
             [
+                ("company_id", "in", self.env.companies.ids),
                 ("partner_id", "child_of", self.commercial_partner_id.ids),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),
@@ -192,7 +196,8 @@ class ResPartner(models.Model):
             else:
                 partner.cobranza_last_outcome = self.env._(
                     "Message %(state)s", state=(states.get(last.state) or "").lower())
-            moves = self.env["account.move"].search([
+            moves = self.env["account.move"].sudo().search([
+                ("company_id", "in", self.env.companies.ids),
                 ("partner_id", "child_of", commercial.id), ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial")),
             ])
