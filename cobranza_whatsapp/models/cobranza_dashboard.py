@@ -53,6 +53,10 @@ class CobranzaDashboard(models.TransientModel):
     message_cost = fields.Monetary(compute="_compute_kpis", string="Cost of Messages")
     no_data = fields.Char(compute="_compute_kpis")
 
+    def _compute_display_name(self):
+        for board in self:
+            board.display_name = self.env._("Collections Dashboard")
+
     @api.depends("date_from", "date_to", "company_id", "risk", "level_id", "template_id",
                  "channel")
     def _compute_kpis(self):
