@@ -1,6 +1,8 @@
+import datetime
 import importlib
 import shutil
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import NOW, CobranzaCommon
@@ -20,6 +22,15 @@ class TestTours(CobranzaCommon, HttpCase):
         cls.move = cls._invoice(cls.customer, 300.0, days_overdue=4)
         cls.env["cobranza.cadence"]._run(cls.company, today=NOW.date(), now=NOW)
         cls.env["cobranza.message"]._process_queue(now=NOW)
+        # The browser runs on the real clock: keep the invoice 4 days overdue on the day the
+        # test runs, so "Send reminder now" picks the same level whatever the date.
+        real_due = fields.Date.context_today(cls.move) - datetime.timedelta(days=4)
+        cls.env.cr.execute("UPDATE account_move SET invoice_date_due = %s WHERE id = %s",
+                           (real_due, cls.move.id))
+        cls.env.cr.execute("UPDATE account_move_line SET date_maturity = %s "
+                           "WHERE move_id = %s AND date_maturity IS NOT NULL",
+                           (real_due, cls.move.id))
+        cls.env.invalidate_all()
         cls.accountant = cls.collector
         cls.accountant.group_ids |= cls.env.ref("account.group_account_invoice")
 
