@@ -42,6 +42,8 @@ def build_demo(env):
             "company_id": company.id,
             "mode": "sandbox",
             "display_phone_number": "+51 1 555 0100",
+            # A third of the simulated customers answer, so the work queue has replies.
+            "sandbox_reply_rate": 30,
         })
     templates = env["cobranza.whatsapp.template"].search([("company_id", "=", company.id)])
     templates.write({"account_id": account.id})

@@ -85,11 +85,22 @@ class CobranzaWhatsappAccount(models.Model):
         "second; 0 means no limit.",
     )
     timeout = fields.Integer(string="Timeout (s)", default=10)
+    sandbox_reply_rate = fields.Integer(
+        string="Simulated Replies (%)",
+        default=0,
+        help="Sandbox only: share of sent messages the simulated customer answers (paid, "
+        "promise, plan, dispute, a person...), so replies and the work queue can be tried "
+        "without Meta.",
+    )
     webhook_url = fields.Char(compute="_compute_webhook_url")
 
     _phone_number_uniq = models.UniqueIndex(
         "(phone_number_id) WHERE phone_number_id IS NOT NULL AND active",
         "This WhatsApp phone number is already configured on another account.",
+    )
+    _sandbox_reply_rate_range = models.Constraint(
+        "CHECK(sandbox_reply_rate BETWEEN 0 AND 100)",
+        "The share of simulated replies is a percentage between 0 and 100.",
     )
     _rate_limit_positive = models.Constraint(
         "CHECK(rate_limit >= 0)", "The sending rate cannot be negative."

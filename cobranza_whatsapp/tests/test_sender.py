@@ -234,6 +234,31 @@ class TestSender(LiveAccountCommon):
         self.assertEqual(message.pricing_category, "utility")
         self.assertFalse(self.mock.requests, "sandbox traffic never leaves the server")
 
+    def test_sandbox_simulated_replies_go_through_the_webhook(self):
+        """A sandbox account can have its customers answer; replies are read and acted on."""
+        self.wa_account.write({"mode": "sandbox", "sandbox_reply_rate": 100})
+        partners = [self._customer(f"Cliente {i}", f"+51 9{i + 40} 111 222", self.pe)
+                    for i in range(12)]
+        outbound = self.env["cobranza.message"]
+        for partner in partners:
+            outbound |= self.queue_reminder(partner)[1]
+        self.env["cobranza.message"]._process_queue()
+        replies = self.env["cobranza.message"].search(
+            [("direction", "=", "in"), ("partner_id", "in", [p.id for p in partners])])
+        self.assertEqual(len(replies), 12, "a reply rate of 100 % answers every message")
+        self.assertEqual(replies.partner_id, outbound.partner_id)
+        for reply in replies:
+            sent = outbound.filtered(lambda m, r=reply: m.partner_id == r.partner_id)
+            self.assertEqual(reply.move_ids, sent.move_ids, "the reply quotes our reminder")
+        self.assertGreater(len(set(replies.mapped("intent")) - {"unknown"}), 2)
+        events = self.env["cobranza.webhook.event"].search([("kind", "=", "message")])
+        self.assertEqual(len(events), 12, "replies are stored as webhook events, like Meta's")
+        self.wa_account.sandbox_reply_rate = 0
+        quiet = self._customer("Cliente silencioso", "+51 960 111 222", self.pe)
+        self.queue_reminder(quiet)
+        self.env["cobranza.message"]._process_queue()
+        self.assertFalse(self.messages_for(quiet).filtered(lambda m: m.direction == "in"))
+
     def test_scheduled_in_the_future_waits(self):
         _move, message = self.queue_reminder()
         message.scheduled_at = fields.Datetime.now() + datetime.timedelta(hours=3)
