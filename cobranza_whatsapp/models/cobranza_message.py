@@ -1,6 +1,6 @@
-import concurrent.futures
 import datetime
 import logging
+import threading
 import time
 
 from markupsafe import Markup
@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import pdf
 
-from ..tools import formatting, meta_api
+from ..tools import formatting, meta_api, poster
 from ..tools import intent as intent_tools
 from ..tools import phone as phone_tools
 from ..tools.concurrency import CONCURRENCY_ERRORS
@@ -32,6 +32,11 @@ STATES = [
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 
 PARALLEL_REQUESTS = 8
+# A message left in ``sending`` this long was being sent by a worker that stopped.
+INTERRUPTED_AFTER = datetime.timedelta(minutes=10)
+# After this long without Meta confirming an interrupted send (a status webhook carries its
+# callback data), it is handed to a person rather than sent a second time.
+UNCONFIRMED_AFTER = datetime.timedelta(hours=1)
 AUTO_INTENTS = ("paid", "promise", "plan", "dispute", "person", "stop")
 
 
@@ -55,52 +60,53 @@ class LazyValues(dict):
             return default
 
 
-def _pace(rate, last, now=None):
-    """Seconds to wait so that calls start at most `rate` a second (0: no limit)."""
-    if not rate or last is None:
-        return 0.0
-    now = time.monotonic() if now is None else now
-    return max(0.0, last + 1.0 / rate - now)
+class ChatterNotes(dict):
+    """Chatter notes of a batch (invoice id -> bodies), logged at once at its end.
 
-
-def _post_in_parallel(outbox):
-    """POST the prepared payloads, several in flight, each account held to its rate.
-
-    `outbox` items are (message, account, target, payload); a sandbox item has no target
-    and carries its simulated answer as payload. Returns one answer or MetaError per item.
+    Compared by identity: Odoo reuses an environment whose context compares equal, and two
+    empty buffers must not be taken for one another.
     """
-    results = [None] * len(outbox)
-    last_start = {}
-    stopped = {}  # account id -> the error that stops it (expired token, blocked account)
-    with concurrent.futures.ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
-        for chunk in range(0, len(outbox), PARALLEL_REQUESTS):
-            futures = {}
-            for index in range(chunk, min(chunk + PARALLEL_REQUESTS, len(outbox))):
-                _message, account, target, payload = outbox[index]
-                if target is None:
-                    results[index] = payload
-                    continue
-                if account.id in stopped:
-                    results[index] = stopped[account.id]  # never burn the queue
-                    continue
-                wait = _pace(account.rate_limit, last_start.get(account.id))
-                if wait:
-                    time.sleep(wait)
-                last_start[account.id] = time.monotonic()
-                futures[pool.submit(_post_one, target, payload)] = index
-            for future, index in futures.items():
-                results[index] = future.result()
-                if isinstance(results[index], meta_api.MetaError) and \
-                        results[index].kind == meta_api.ACCOUNT:
-                    stopped.setdefault(outbox[index][1].id, results[index])
-    return results
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
 
 
-def _post_one(target, payload):
-    try:
-        return http_call(target, "POST", json=payload)
-    except meta_api.MetaError as error:
-        return error
+class _CallerCursor:
+    """The caller's cursor lent to the poster's thread while the caller waits for it.
+
+    Sending inside the caller's transaction, the journal and the rate reservation belong to
+    that transaction; one poster writes at a time, and the caller commits (or not).
+    """
+
+    def __init__(self, cr):
+        self._cr = cr
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        return self
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *_exc):
+        self._lock.release()  # no commit: the caller's transaction is the caller's
+
+    def execute(self, query, params=None):
+        return self._cr.execute(query, params)
+
+    def fetchone(self):
+        return self._cr.fetchone()
+
+
+def _post_call(target, payload):
+    """One POST to the Graph API (runs in the poster's threads: plain values, no ORM)."""
+    return http_call(target, "POST", json=payload)
 
 
 INTENTS = [
@@ -213,6 +219,7 @@ class CobranzaMessage(models.Model):
 
     @api.model
     def _cron_send(self):
+        self._recover_interrupted()
         self._process_queue(auto_commit=True)
 
     @api.model
@@ -225,64 +232,195 @@ class CobranzaMessage(models.Model):
             "|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", now),
         ]
 
+    def _poster(self, own_transactions=False):
+        """The network half. The cron's poster journals in transactions of its own, so the
+        journal survives the worker; inside the caller's transaction it writes there."""
+        cursors = self.env.registry.cursor if own_transactions else _CallerCursor(self.env.cr)
+        return poster.Poster(_post_call, cursors, parallel=PARALLEL_REQUESTS)
+
     @api.model
     def _process_queue(self, *, auto_commit=False, batch_size=200, max_batches=None, now=None):
         """Drain due messages in batches locked with SKIP LOCKED, so workers never collide.
 
-        `now` lets the demo replay the last business day; the cron always uses the clock.
+        With `auto_commit` (the cron) a batch is committed as ``sending`` before any of it is
+        posted; it is posted on threads while the next batch is prepared, and answers are
+        recorded and committed as they come. Without it (tests, "send reminder now") each
+        batch is posted and recorded inside the caller's transaction. `now` lets the demo
+        replay the last business day; the cron always uses the clock.
         """
-        sent = batches = 0
-        fixed_now = now
-        while max_batches is None or batches < max_batches:
-            now = fixed_now or fields.Datetime.now()
-            domain = self._queue_domain(now)
-            candidates = self.search(domain, order="scheduled_at, id", limit=batch_size)
-            batch = candidates.try_lock_for_update().filtered_domain(domain)
-            if not batch:
-                break
-            batch._send_batch()
-            sent += len(batch)
-            batches += 1
-            if auto_commit:
-                remaining = self.search_count(domain)
-                time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
-                if not remaining or time_left <= 0:
-                    break
-            elif len(candidates) < batch_size:
-                break
-        return sent
+        processed = batches = 0
+        more = True
+        with self._poster(own_transactions=auto_commit) as outbox:
+            waiting = {}
+            while more or outbox.pending:
+                # Keep at most one batch in flight while the next one is prepared.
+                self._record_answers(outbox.results(at_least=batch_size if more else 0),
+                                     waiting, auto_commit)
+                if not more:
+                    continue
+                if max_batches is not None and batches >= max_batches:
+                    more = False
+                    continue
+                domain = self._queue_domain(now or fields.Datetime.now())
+                try:
+                    candidates = self.search(domain, order="scheduled_at, id", limit=batch_size)
+                    batch = candidates.try_lock_for_update().filtered_domain(domain)
+                except CONCURRENCY_ERRORS:
+                    if not auto_commit:
+                        raise
+                    self.env.cr.rollback()  # another worker took them: nothing of ours lost
+                    continue
+                if not batch:
+                    more = False
+                    continue
+                posts = batch._prepare_batch(waiting)
+                processed += len(batch)
+                batches += 1
+                if auto_commit:
+                    remaining = self.search_count(domain)
+                    time_left = self.env["ir.cron"]._commit_progress(len(batch),
+                                                                     remaining=remaining)
+                    more = bool(remaining) and time_left > 0
+                elif len(candidates) < batch_size:
+                    more = False
+                outbox.submit(posts)
+                if not auto_commit:
+                    self._record_answers(outbox.results(wait=True), waiting, auto_commit)
+        return processed
 
     def _send_batch(self):
-        """Prepare every message, post the WhatsApp ones in parallel, then record results.
+        """Send these messages now, in the caller's transaction ("send reminder now")."""
+        with self._poster() as outbox:
+            waiting = {}
+            outbox.submit(self._prepare_batch(waiting))
+            self._record_answers(outbox.results(wait=True), waiting, False)
 
-        The network phase runs in threads with plain values only (no ORM), so a worker
-        keeps several requests in flight and Meta's rate, not the round trip, sets the pace.
-        """
-        self.fetch(["partner_id", "move_ids", "template_id", "level_id", "channel", "company_id"])
-        self.move_ids.fetch(["payment_state", "amount_residual", "state", "currency_id", "name",
-                             "access_token"])
-        self.move_ids._cobranza_ensure_tokens()
-        chatter = {}
-        outbox = []
-        for message in self.with_context(cobranza_chatter=chatter):
-            try:
-                with self.env.cr.savepoint():
-                    prepared = message._send_one()
-                if prepared:
-                    outbox.append(prepared)
-            except CONCURRENCY_ERRORS:
-                raise
-            except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
-                _logger.exception("Collection message %s could not be sent", message.id)
-                message._fail(self.env._("Unexpected error while sending: %(error)s",
-                                         error=type(error).__name__))
-        for (message, account, _target, _payload), outcome in zip(
-                outbox, _post_in_parallel(outbox), strict=True):
-            message.with_context(cobranza_chatter=chatter)._record_outcome(account, outcome)
+    @api.model
+    def _record_answers(self, answers, waiting, auto_commit):
+        """Meta's answers (or errors) applied to their messages, with the chatter notes."""
+        if not answers:
+            return
+        chatter = ChatterNotes()
+        for key, answer in answers:
+            message, account = waiting.pop(key)
+            message.with_context(cobranza_chatter=chatter)._record_outcome(account, answer)
+        self._log_chatter(chatter)
+        if auto_commit:
+            self.env["ir.cron"]._commit_progress(0)
+
+    @api.model
+    def _log_chatter(self, chatter):
         if chatter:
             moves = self.env["account.move"].browse(list(chatter))
             moves._message_log_batch(
                 {move_id: Markup("").join(bodies) for move_id, bodies in chatter.items()})
+
+    def _prepare_batch(self, waiting):
+        """Prepare every message: SMS and e-mail go out now, sandbox WhatsApp is answered
+        here, and live WhatsApp messages are marked ``sending`` and returned as posts.
+
+        The batch is prepared in one savepoint; if any message raises, it is prepared again
+        one message per savepoint, so one bad message never stops the others.
+        """
+        self.fetch(["partner_id", "move_ids", "template_id", "level_id", "channel", "company_id"])
+        self.move_ids.fetch(["payment_state", "amount_residual", "amount_total", "state",
+                             "currency_id", "name", "access_token", "invoice_date_due", "date",
+                             "move_type"])
+        self.move_ids._cobranza_ensure_tokens()
+        try:
+            chatter = ChatterNotes()
+            with self.env.cr.savepoint():
+                prepared = [item for message in self.with_context(cobranza_chatter=chatter)
+                            if (item := message._send_one())]
+        except CONCURRENCY_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - retried message by message just below
+            chatter = ChatterNotes()
+            prepared = []
+            for message in self.with_context(cobranza_chatter=chatter):
+                try:
+                    with self.env.cr.savepoint():
+                        item = message._send_one()
+                    if item:
+                        prepared.append(item)
+                except CONCURRENCY_ERRORS:
+                    raise
+                except Exception as error:  # noqa: BLE001 - one bad message only
+                    _logger.exception("Collection message %s could not be sent", message.id)
+                    message._fail(self.env._("Unexpected error while sending: %(error)s",
+                                             error=type(error).__name__))
+        posts = []
+        for message, account, target, payload in prepared:
+            if target is None:  # sandbox: Meta's simulated answer is already here
+                message.with_context(cobranza_chatter=chatter)._record_outcome(account, payload)
+                continue
+            waiting[message.id] = (message, account)
+            posts.append(poster.Post(message.id, account.id, account.rate_limit, target,
+                                     payload))
+        self._log_chatter(chatter)
+        return posts
+
+    # === BUSINESS METHODS: INTERRUPTED SENDS === #
+
+    def init(self):
+        res = super().init()
+        # The send journal, written by the poster's own transactions (see tools/poster.py):
+        # not an ORM table, and no foreign key, since a journaled message may be rolled back.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS cobranza_message_post (
+                message_id integer PRIMARY KEY,
+                started_at timestamp NOT NULL,
+                finished_at timestamp,
+                wamid varchar,
+                wa_id varchar
+            )
+        """)
+        return res
+
+    @api.model
+    def _recover_interrupted(self, now=None):
+        """Settle messages a stopped worker left in ``sending``, from the send journal.
+
+        Never posted: queued again. Answered by Meta: sent, with its wamid. Failed at Meta:
+        queued again, the retry rules decide. In flight when the worker stopped: wait for
+        Meta's status webhook (it carries our callback data); without one within an hour,
+        a person decides, since sending again could reach the customer twice.
+        """
+        now = now or fields.Datetime.now()
+        self.env.cr.execute("""
+            SELECT m.id, j.started_at, j.finished_at, j.wamid, j.wa_id
+              FROM cobranza_message m
+              LEFT JOIN cobranza_message_post j ON j.message_id = m.id
+             WHERE m.state = 'sending' AND m.write_date < %s
+               FOR UPDATE OF m SKIP LOCKED
+        """, (now - INTERRUPTED_AFTER,))
+        rows = self.env.cr.fetchall()
+        settled = {"requeued": 0, "sent": 0, "unconfirmed": 0}
+        for message_id, started, finished, wamid, wa_id in rows:
+            message = self.browse(message_id)
+            if wamid:
+                message._record_outcome(message.account_id, {
+                    "messages": [{"id": wamid}], "contacts": [{"wa_id": wa_id}]})
+                settled["sent"] += 1
+            elif not started or finished:
+                message.write({"state": "queued", "attempts": max(message.attempts - 1, 0),
+                               "next_attempt_at": False})
+                settled["requeued"] += 1
+            elif started < now - UNCONFIRMED_AFTER:
+                message._fail(self.env._(
+                    "The worker stopped while this message was being sent and Meta never "
+                    "confirmed it. Check the customer's WhatsApp conversation before sending "
+                    "it again."))
+                settled["unconfirmed"] += 1
+        self.env.cr.execute("""
+            DELETE FROM cobranza_message_post j
+             WHERE NOT EXISTS (SELECT 1 FROM cobranza_message m
+                                WHERE m.id = j.message_id AND m.state = 'sending')
+               AND j.started_at < %s
+        """, (now - INTERRUPTED_AFTER,))
+        if any(settled.values()):
+            _logger.info("Interrupted sends settled: %s", settled)
+        return settled
 
     def _unpaid_moves(self):
         return self.move_ids.filtered(
@@ -604,7 +742,8 @@ class CobranzaMessage(models.Model):
         Returns False when no message carries this wamid yet, so the caller keeps the
         event and matches it later.
         """
-        message = self.search([("wamid", "=", event["wamid"])], limit=1)
+        message = self.search([("wamid", "=", event["wamid"])], limit=1) or \
+            self._interrupted_by_callback(event)
         if not message:
             return False
         status = event["status"]
@@ -628,6 +767,20 @@ class CobranzaMessage(models.Model):
         changed = {k: v for k, v in merged.items() if v != current[k]}
         if changed:
             message.write(changed)
+        return message
+
+    @api.model
+    def _interrupted_by_callback(self, event):
+        """A message whose worker stopped before recording Meta's answer, found by the
+        callback data we gave Meta; it takes the wamid of the status that confirms it."""
+        callback = event.get("callback_data") or ""
+        if not callback.startswith("cobranza:") or not callback[9:].isdigit():
+            return self.browse()
+        message = self.browse(int(callback[9:])).exists()
+        if not message or message.state != "sending" or message.wamid:
+            return self.browse()
+        message.write({"wamid": event["wamid"], "wa_id": event.get("recipient_id") or False,
+                       "state": "sent", "next_attempt_at": False})
         return message
 
     @api.model

@@ -106,6 +106,19 @@ class CobranzaWhatsappAccount(models.Model):
         "CHECK(rate_limit >= 0)", "The sending rate cannot be negative."
     )
 
+    def init(self):
+        res = super().init()
+        # The next free sending slot of each account, shared by every worker (tools/rate.py);
+        # a table of its own, so reserving slots never waits on edits of the account.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS cobranza_whatsapp_rate (
+                account_id integer PRIMARY KEY
+                    REFERENCES cobranza_whatsapp_account (id) ON DELETE CASCADE,
+                next_slot double precision
+            )
+        """)
+        return res
+
     def _compute_webhook_url(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for account in self:

@@ -8,6 +8,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..models import cobranza_message as message_module
+from ..tools import meta_api, poster, rate
 from .common import NOW, CobranzaCommon, LiveAccountCommon
 
 
@@ -153,7 +154,7 @@ class TestSender(LiveAccountCommon):
             if message.state == "failed":
                 break
         self.assertEqual(message.state, "failed")
-        self.assertEqual(message.attempts, message_module.meta_api.MAX_ATTEMPTS)
+        self.assertEqual(message.attempts, meta_api.MAX_ATTEMPTS)
 
     def test_permanent_error_fails_with_reason_and_falls_back(self):
         _move, message = self.queue_reminder()
@@ -219,11 +220,89 @@ class TestSender(LiveAccountCommon):
         elapsed = starts[-1] - starts[0]
         self.assertAlmostEqual(elapsed, 11 / 20, delta=0.05 * 11 / 20 + 0.03)
 
-    def test_pace_arithmetic(self):
-        self.assertEqual(message_module._pace(0, 100.0, now=100.0), 0.0)
-        self.assertEqual(message_module._pace(20, None, now=100.0), 0.0)
-        self.assertAlmostEqual(message_module._pace(20, 100.0, now=100.01), 0.04)
-        self.assertEqual(message_module._pace(20, 100.0, now=101.0), 0.0)
+    def test_rate_slot_arithmetic(self):
+        self.assertEqual(rate.reserve(None, 100.0, 20, 4), (100.0, 100.2))
+        self.assertEqual(rate.reserve(100.2, 100.05, 20, 2), (100.2, 100.3),
+                         "a second worker queues behind the slots already handed out")
+        self.assertEqual(rate.reserve(90.0, 100.0, 20, 1), (100.0, 100.05),
+                         "an idle account does not save up a burst")
+        self.assertEqual(rate.reserve(None, 100.0, 0, 50), (100.0, None), "0 means no limit")
+        self.assertAlmostEqual(rate.observed_rate([0.0, 0.05, 0.1, 0.15]), 20.0)
+        self.assertEqual(rate.observed_rate([1.0]), 0.0)
+
+    def test_two_workers_share_the_account_rate(self):
+        """Two posters (two workers) on one account: together they hold its rate, not twice."""
+        self.wa_account.rate_limit = 25
+        target = self.wa_account._http_target(f"{self.wa_account.phone_number_id}/messages")
+        lent = message_module._CallerCursor(self.env.cr)
+        posters = [poster.Poster(message_module._post_call, lent) for _worker in range(2)]
+        for worker, outbox in enumerate(posters):
+            outbox.submit([
+                poster.Post(1000 * (worker + 1) + i, self.wa_account.id, 25, target,
+                            {"messaging_product": "whatsapp", "to": f"5198700{worker}{i:03d}",
+                             "type": "text", "text": {"body": "hola"}})
+                for i in range(15)])
+        answers = [outbox.results(wait=True) for outbox in posters]
+        for outbox in posters:
+            outbox.close()
+        self.assertEqual(sum(len(a) for a in answers), 30)
+        starts = sorted(r["at"] for r in self.mock.requests if r["path"].endswith("/messages"))
+        self.assertEqual(len(starts), 30)
+        self.assertAlmostEqual(rate.observed_rate(starts), 25, delta=25 * 0.05)
+        self.env.cr.execute("SELECT count(*) FROM cobranza_message_post "
+                            "WHERE message_id BETWEEN 1000 AND 2999 AND wamid IS NOT NULL")
+        self.assertEqual(self.env.cr.fetchone()[0], 30, "every answer is journaled")
+
+    def _interrupted(self, journal=None, minutes_ago=20):
+        """A message a stopped worker left in `sending`, with its journal row if any."""
+        self.interrupted_count = getattr(self, "interrupted_count", 0) + 1
+        _move, message = self.queue_reminder(self._customer(
+            f"Cliente {self.interrupted_count}", f"+51 97{self.interrupted_count} 111 222",
+            self.pe))
+        message.write({"state": "sending", "attempts": 1, "account_id": self.wa_account.id})
+        self.env.flush_all()
+        then = fields.Datetime.now() - datetime.timedelta(minutes=minutes_ago)
+        self.env.cr.execute("UPDATE cobranza_message SET write_date = %s WHERE id = %s",
+                            (then, message.id))
+        if journal:
+            self.env.cr.execute(
+                "INSERT INTO cobranza_message_post (message_id, started_at, finished_at, "
+                "wamid, wa_id) VALUES (%s, %s, %s, %s, %s)",
+                (message.id, then, then if journal != "in_flight" else None,
+                 "wamid.RECOVERED" if journal == "answered" else None,
+                 "51987111222" if journal == "answered" else None))
+        message.invalidate_recordset()
+        return message
+
+    def test_interrupted_sends_are_settled_from_the_journal(self):
+        """A worker killed mid-batch: nothing is sent twice and nothing is lost."""
+        never_posted = self._interrupted()
+        answered = self._interrupted("answered")
+        refused = self._interrupted("refused")
+        in_flight = self._interrupted("in_flight")
+        too_recent = self._interrupted(minutes_ago=2)
+        settled = self.env["cobranza.message"]._recover_interrupted()
+        self.assertEqual(settled, {"requeued": 2, "sent": 1, "unconfirmed": 0})
+        self.assertEqual(never_posted.state, "queued")
+        self.assertEqual(refused.state, "queued", "Meta refused it: the retry rules decide")
+        self.assertEqual((answered.state, answered.wamid), ("sent", "wamid.RECOVERED"))
+        self.assertEqual(in_flight.state, "sending", "in flight: Meta's webhook will tell")
+        self.assertEqual(too_recent.state, "sending", "its worker may still be running")
+        # Meta's status webhook carries our callback data: the in-flight one was sent.
+        self.env["cobranza.message"]._apply_status({
+            "wamid": "wamid.CONFIRMED", "status": "delivered", "timestamp": "1795000000",
+            "recipient_id": "51987000111", "callback_data": f"cobranza:{in_flight.id}"})
+        self.assertEqual((in_flight.state, in_flight.wamid), ("delivered", "wamid.CONFIRMED"))
+        # Without a confirmation, an hour later a person decides.
+        unconfirmed = self._interrupted("in_flight", minutes_ago=90)
+        self.env["cobranza.message"]._recover_interrupted()
+        self.assertEqual(unconfirmed.state, "failed")
+        self.assertIn("never confirmed", unconfirmed.error_message)
+        # The queue then sends the requeued ones once; the settled ones are not posted again.
+        self.env["cobranza.message"]._process_queue()
+        posted_to = [body["to"] for body in self.mock.sent_messages()]
+        self.assertEqual(sorted(posted_to), sorted(
+            m.partner_id.cobranza_whatsapp_number.lstrip("+") for m in never_posted | refused))
 
     def test_sandbox_statuses_progress_like_meta(self):
         self.wa_account.mode = "sandbox"

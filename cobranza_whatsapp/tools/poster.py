@@ -1,0 +1,249 @@
+"""The network half of the sender: posts prepared messages on threads, at each account's rate.
+
+The worker's ORM half prepares a batch, commits the messages as ``sending`` and hands the
+payloads here; while they are being posted it prepares the next batch. No ORM runs in these
+threads: a post is plain values, and the database is reached only through short side
+transactions on their own cursor, for two things:
+
+* the account's **rate**, shared by every worker (``cobranza_whatsapp_rate``, see ``rate``);
+* the **send journal** (``cobranza_message_post``): a message is journaled as started before
+  its request leaves, and its wamid is journaled once Meta answered. A worker killed in the
+  middle of a batch leaves its messages in ``sending``; the journal then tells which ones were
+  never posted (queued again), which ones Meta took (sent), and which few were in flight.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+
+from . import meta_api, rate
+
+_logger = logging.getLogger(__name__)
+
+Post = namedtuple("Post", "key account_id rate target payload")
+_STOP = object()
+
+
+
+def wamid_of(answer):
+    """(wamid, wa_id) of a successful send answer, or (None, None)."""
+    if isinstance(answer, Exception):
+        return None, None
+    try:
+        result = meta_api.parse_send_response(answer)
+    except meta_api.MetaError:
+        return None, None
+    return result["wamid"], result.get("wa_id")
+
+
+class Poster:
+    """Posts `Post` items in the order received, several in flight, each account at its rate.
+
+    `call(target, payload)` performs one HTTP call and returns Meta's answer or raises
+    ``MetaError``; `cursor_factory()` opens a database cursor for the side transactions
+    (None: pacing in memory for this process only, and no journal).
+    """
+
+    def __init__(self, call, cursor_factory=None, parallel=8, chunk=8):
+        self._call = call
+        self._cursor_factory = cursor_factory
+        self._chunk = chunk
+        self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="cobranza-post")
+        self._slots = threading.BoundedSemaphore(parallel)
+        self._inbox = queue.Queue()
+        self._done = queue.Queue()
+        self._lock = threading.Lock()
+        self._finished = []  # (key, wamid, wa_id) to journal
+        self._stopped = {}  # account id -> the error that stops it (token, blocked)
+        self._next_free = {}  # in-memory pacing when there is no database
+        self._pending = 0
+        self._dispatcher = threading.Thread(target=self._dispatch, name="cobranza-dispatch",
+                                            daemon=True)
+        self._dispatcher.start()
+
+    # --- the worker's side ---
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+    @property
+    def pending(self):
+        """Posts submitted whose answer has not been collected yet."""
+        return self._pending
+
+    def submit(self, posts):
+        for post in posts:
+            self._pending += 1
+            self._inbox.put(post)
+
+    def results(self, wait=False, at_least=0):
+        """Answers received so far, as (key, answer or MetaError).
+
+        `wait`: block until every submitted post has answered; `at_least`: block until the
+        backlog is down to `at_least` posts (the worker's look-ahead).
+        """
+        answers = []
+        target = 0 if wait else at_least
+        while self._pending:
+            block = self._pending > target
+            try:
+                answers.append(self._done.get(block=block))
+            except queue.Empty:
+                break
+            self._pending -= 1
+        return answers
+
+    def close(self):
+        """Finish what is in flight, journal it, stop the threads."""
+        self._inbox.put(_STOP)
+        self._dispatcher.join()
+
+    # --- the dispatcher thread ---
+
+    def _dispatch(self):
+        stopping = False
+        while not stopping:
+            item = self._inbox.get()
+            if item is _STOP:
+                break
+            chunk = [item]
+            while len(chunk) < self._chunk:
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                chunk.append(item)
+            try:
+                self._post_chunk(chunk)
+            except Exception as error:  # noqa: BLE001 - a post never leaves unjournaled
+                _logger.exception("Sending chunk could not be journaled")
+                for post in chunk:
+                    self._done.put((post.key, meta_api.MetaTransportError(type(error).__name__)))
+        self._pool.shutdown(wait=True)
+        try:
+            self._journal([], {})
+        except Exception:  # noqa: BLE001 - the sweep resolves what is not journaled
+            _logger.exception("Send journal could not be written")
+
+    def _post_chunk(self, chunk):
+        live = []
+        for post in chunk:
+            if post.account_id in self._stopped:
+                self._done.put((post.key, self._stopped[post.account_id]))
+            else:
+                live.append(post)
+        if not live:
+            return
+        starts = self._journal(live, self._reservations(live))
+        for post, start in zip(live, starts, strict=True):
+            if post.account_id in self._stopped:
+                self._mark_finished(post.key, None, None)
+                self._done.put((post.key, self._stopped[post.account_id]))
+                continue
+            delay = start - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self._slots.acquire()
+            self._pool.submit(self._post_one, post)
+
+    def _reservations(self, posts):
+        """How many slots each rate-limited account needs in this chunk."""
+        needed = {}
+        for post in posts:
+            if post.rate and post.rate > 0:
+                needed[post.account_id] = (post.rate, needed.get(post.account_id, (0, 0))[1] + 1)
+        return needed
+
+    def _journal(self, started, needed):
+        """One side transaction: reserve slots, journal `started`, journal finished posts.
+
+        Returns each started post's local start time (``time.monotonic()`` scale).
+        """
+        with self._lock:
+            finished, self._finished = self._finished, []
+        if self._cursor_factory is None:
+            return self._local_starts(started, needed)
+        firsts = {}
+        with self._cursor_factory() as cr:
+            for account_id, (account_rate, count) in needed.items():
+                cr.execute("INSERT INTO cobranza_whatsapp_rate (account_id) VALUES (%s) "
+                           "ON CONFLICT (account_id) DO NOTHING", (account_id,))
+                cr.execute("SELECT next_slot, extract(epoch FROM clock_timestamp()) "
+                           "FROM cobranza_whatsapp_rate WHERE account_id = %s FOR UPDATE",
+                           (account_id,))
+                next_free, db_now = cr.fetchone()
+                local_now = time.monotonic()
+                first, new_next = rate.reserve(next_free, float(db_now), account_rate, count)
+                cr.execute("UPDATE cobranza_whatsapp_rate SET next_slot = %s "
+                           "WHERE account_id = %s", (new_next, account_id))
+                firsts[account_id] = local_now + (first - float(db_now))
+            if started:
+                cr.execute(
+                    "INSERT INTO cobranza_message_post (message_id, started_at) "
+                    "SELECT unnest(%s::int[]), now() at time zone 'UTC' "
+                    "ON CONFLICT (message_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
+                    "finished_at = NULL, wamid = NULL, wa_id = NULL",
+                    ([post.key for post in started],))
+            if finished:
+                cr.execute(
+                    "UPDATE cobranza_message_post j SET finished_at = now() at time zone 'UTC', "
+                    "wamid = v.wamid, wa_id = v.wa_id "
+                    "FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS wamid, "
+                    "unnest(%s::varchar[]) AS wa_id) v WHERE j.message_id = v.id",
+                    ([f[0] for f in finished], [f[1] for f in finished],
+                     [f[2] for f in finished]))
+            # Leaving the block commits an own cursor; a lent one is the caller's to commit.
+        return self._starts_from(started, firsts)
+
+    def _local_starts(self, started, needed):
+        firsts = {}
+        now = time.monotonic()
+        for account_id, (account_rate, count) in needed.items():
+            first, self._next_free[account_id] = rate.reserve(
+                self._next_free.get(account_id), now, account_rate, count)
+            firsts[account_id] = first
+        return self._starts_from(started, firsts)
+
+    @staticmethod
+    def _starts_from(started, firsts):
+        now = time.monotonic()
+        index = {}
+        starts = []
+        for post in started:
+            if post.account_id not in firsts:
+                starts.append(now)
+                continue
+            position = index.get(post.account_id, 0)
+            index[post.account_id] = position + 1
+            starts.append(firsts[post.account_id] + position / post.rate)
+        return starts
+
+    # --- the HTTP threads ---
+
+    def _post_one(self, post):
+        try:
+            answer = self._call(post.target, post.payload)
+        except meta_api.MetaError as error:
+            answer = error
+        except Exception as error:  # noqa: BLE001 - an answer for every post, always
+            answer = meta_api.MetaTransportError(type(error).__name__)
+        finally:
+            self._slots.release()
+        if isinstance(answer, meta_api.MetaError) and answer.kind == meta_api.ACCOUNT:
+            self._stopped.setdefault(post.account_id, answer)
+        wamid, wa_id = wamid_of(answer)
+        self._mark_finished(post.key, wamid, wa_id)
+        self._done.put((post.key, answer))
+
+    def _mark_finished(self, key, wamid, wa_id):
+        with self._lock:
+            self._finished.append((key, wamid, wa_id))
