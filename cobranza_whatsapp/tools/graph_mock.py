@@ -8,6 +8,7 @@ double as documentation of what the webhook controller accepts.
 
 import itertools
 import json
+import sys
 import threading
 import time
 import uuid
@@ -74,6 +75,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("POST")
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that went away (a killed worker, a timeout) is part of the game."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _error(code, message):
     return {"error": {"message": message or f"(#{code}) error", "type": "OAuthException",
                       "code": code, "error_data": {"messaging_product": "whatsapp",
@@ -96,7 +104,7 @@ class GraphMock:
 
     # lifecycle
     def start(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.mock = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -144,12 +152,12 @@ class GraphMock:
         if method == "POST" and tail == "messages":
             body = record.get("json") or {}
             to = str(body.get("to", ""))
+            # Kept on the request's record, as Meta keeps it: status webhooks can follow.
+            record["wamid"] = f"wamid.MOCK{next(self._counter):08d}{uuid.uuid4().hex[:8].upper()}"
             return self._answer(200, {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
-                "messages": [{"id": f"wamid.MOCK{next(self._counter):08d}"
-                                    f"{uuid.uuid4().hex[:8].upper()}",
-                              "message_status": "accepted"}],
+                "messages": [{"id": record["wamid"], "message_status": "accepted"}],
             })
         if method == "POST" and tail == "media":
             return self._answer(200, {"id": f"{next(self._counter)}{uuid.uuid4().int % 10**9}"})
@@ -223,7 +231,7 @@ def _metadata(phone_number_id):
 
 
 def status_item(wamid, status, timestamp=None, recipient_id="51987654321", errors=None,
-                category="utility"):
+                category="utility", callback_data=None):
     item = {"id": wamid, "status": status, "timestamp": str(timestamp or int(time.time())),
             "recipient_id": recipient_id,
             "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular",
@@ -232,6 +240,8 @@ def status_item(wamid, status, timestamp=None, recipient_id="51987654321", error
         item["conversation"] = {"id": "CONV" + wamid[-8:], "origin": {"type": category}}
     if errors:
         item["errors"] = errors
+    if callback_data:
+        item["biz_opaque_callback_data"] = callback_data
     return item
 
 

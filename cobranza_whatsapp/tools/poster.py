@@ -122,15 +122,10 @@ class Poster:
                     stopping = True
                     break
                 chunk.append(item)
-            try:
-                self._post_chunk(chunk)
-            except Exception as error:  # noqa: BLE001 - a post never leaves unjournaled
-                _logger.exception("Sending chunk could not be journaled")
-                for post in chunk:
-                    self._done.put((post.key, meta_api.MetaTransportError(type(error).__name__)))
+            self._post_chunk(chunk)
         self._pool.shutdown(wait=True)
         try:
-            self._journal([], {})
+            self._journal()
         except Exception:  # noqa: BLE001 - the sweep resolves what is not journaled
             _logger.exception("Send journal could not be written")
 
@@ -143,16 +138,30 @@ class Poster:
                 live.append(post)
         if not live:
             return
-        starts = self._journal(live, self._reservations(live))
+        try:
+            starts = self._starts_from(live, self._journal(needed=self._reservations(live)))
+        except Exception as error:  # noqa: BLE001 - not posted: retried like a timeout
+            _logger.exception("Sending slots could not be reserved")
+            for post in live:
+                self._done.put((post.key, meta_api.MetaTransportError(type(error).__name__)))
+            return
         for post, start in zip(live, starts, strict=True):
             if post.account_id in self._stopped:
-                self._mark_finished(post.key, None, None)
                 self._done.put((post.key, self._stopped[post.account_id]))
                 continue
             delay = start - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             self._slots.acquire()
+            try:
+                # Journaled right before it leaves: a worker killed now leaves at most the
+                # posts in flight undecided, and Meta's status webhooks decide those.
+                self._journal(started=[post])
+            except Exception as error:  # noqa: BLE001 - never posted unjournaled
+                self._slots.release()
+                _logger.exception("Send journal could not be written")
+                self._done.put((post.key, meta_api.MetaTransportError(type(error).__name__)))
+                continue
             self._pool.submit(self._post_one, post)
 
     def _reservations(self, posts):
@@ -163,15 +172,16 @@ class Poster:
                 needed[post.account_id] = (post.rate, needed.get(post.account_id, (0, 0))[1] + 1)
         return needed
 
-    def _journal(self, started, needed):
+    def _journal(self, started=(), needed=None):
         """One side transaction: reserve slots, journal `started`, journal finished posts.
 
-        Returns each started post's local start time (``time.monotonic()`` scale).
+        Returns the first reserved slot of each account (``time.monotonic()`` scale).
         """
+        needed = needed or {}
         with self._lock:
             finished, self._finished = self._finished, []
         if self._cursor_factory is None:
-            return self._local_starts(started, needed)
+            return self._local_firsts(needed)
         firsts = {}
         with self._cursor_factory() as cr:
             for account_id, (account_rate, count) in needed.items():
@@ -202,16 +212,16 @@ class Poster:
                     ([f[0] for f in finished], [f[1] for f in finished],
                      [f[2] for f in finished]))
             # Leaving the block commits an own cursor; a lent one is the caller's to commit.
-        return self._starts_from(started, firsts)
+        return firsts
 
-    def _local_starts(self, started, needed):
+    def _local_firsts(self, needed):
         firsts = {}
         now = time.monotonic()
         for account_id, (account_rate, count) in needed.items():
             first, self._next_free[account_id] = rate.reserve(
                 self._next_free.get(account_id), now, account_rate, count)
             firsts[account_id] = first
-        return self._starts_from(started, firsts)
+        return firsts
 
     @staticmethod
     def _starts_from(started, firsts):
