@@ -342,6 +342,9 @@ def generate_fast(env, partners=20000, invoices=100000, seed=42, today=None, bat
                                      "tax_ids": [(6, 0, [])]})],
     })
     seed_move.action_post()
+    # The clones are copied from the seed's rows in SQL: its posted state (the lines'
+    # parent_state, the receivable line's name) must be in the table first, not in the cache.
+    env.flush_all()
     started = time.monotonic()
     created = 0
     for start in range(0, invoices, batch):
