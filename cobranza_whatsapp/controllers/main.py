@@ -1,6 +1,7 @@
 import hmac
 import json
 import logging
+import re
 
 from odoo import http
 from odoo.http import request
@@ -9,6 +10,24 @@ from ..tools import meta_api
 from .common import read_body
 
 _logger = logging.getLogger(__name__)
+
+_VERIFY_TOKEN_RE = re.compile(r"(hub\.verify_token=)[^&\s\"]*")
+
+
+class _HideVerifyToken(logging.Filter):
+    """Meta's handshake carries the verify token in the URL, and the HTTP access log
+    (werkzeug, INFO) prints every request line: the token is masked there."""
+
+    def filter(self, record):
+        if isinstance(record.args, tuple):
+            record.args = tuple(_VERIFY_TOKEN_RE.sub(r"\1***", arg) if isinstance(arg, str)
+                                else arg for arg in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _VERIFY_TOKEN_RE.sub(r"\1***", record.msg)
+        return True
+
+
+logging.getLogger("werkzeug").addFilter(_HideVerifyToken())
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # Meta's batches are a few KB; anything this big is not Meta
 
@@ -25,7 +44,9 @@ class CobranzaWebhookController(http.Controller):
         accounts = request.env["cobranza.whatsapp.account"].sudo().search(
             [("verify_token", "!=", False)]
         )
-        if not any(hmac.compare_digest(token, account.verify_token) for account in accounts):
+        # As bytes: compare_digest raises on non-ASCII text, and the query is anyone's.
+        if not any(hmac.compare_digest(token.encode(), account.verify_token.encode())
+                   for account in accounts):
             _logger.warning("WhatsApp webhook verification refused: unknown verify token")
             return request.make_response("Forbidden", status=403)
         return request.make_response(params.get("hub.challenge", ""),
@@ -46,7 +67,7 @@ class CobranzaWebhookController(http.Controller):
             return self._json({"error": "invalid signature"}, 401)
         try:
             payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             _logger.warning("WhatsApp webhook refused: body is not JSON (%s bytes)", len(raw))
             return self._json({"error": "body is not JSON"}, 400)
         try:

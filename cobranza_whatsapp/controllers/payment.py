@@ -29,19 +29,23 @@ class CobranzaPaymentController(http.Controller):
             "cobranza_whatsapp.payment_webhook_secret") or ""
         signature = httprequest.headers.get("X-Cobranza-Signature") or ""
         expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-        if not secret or not hmac.compare_digest(expected, signature.strip()):
+        # Headers arrive decoded as latin-1, and compare_digest raises on non-ASCII text.
+        if not secret or not signature.isascii() or \
+                not hmac.compare_digest(expected, signature.strip()):
             _logger.warning("Payment notification refused: missing or invalid signature")
             return self._json({"error": "invalid signature"}, 401)
         try:
-            body = json.loads(raw)
+            # UTF-8 only (RFC 8259): the raw body is kept as text with the notification.
+            raw_text = raw.decode()
+            body = json.loads(raw_text)
             notice = payment_notice.parse_notification(body)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
             message = str(error) if isinstance(error, payment_notice.NoticeError) \
                 else "The body is not valid JSON."
             _logger.warning("Payment notification refused: %s", message)
             return self._json({"error": message}, 400)
         Notification = request.env["cobranza.payment.notification"].sudo()
-        record, is_new = Notification._receive(notice, raw.decode())
+        record, is_new = Notification._receive(notice, raw_text)
         if not is_new:
             _logger.info("Payment notification %s is a duplicate", record.id)
             return self._json({"result": "duplicate", "id": notice["id"],

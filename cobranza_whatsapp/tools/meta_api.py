@@ -208,7 +208,8 @@ def compute_signature(secret, raw_body):
 
 
 def verify_signature(secret, raw_body, header):
-    if not secret or not header or not isinstance(header, str):
+    # Headers arrive decoded as latin-1, and compare_digest raises on non-ASCII text.
+    if not secret or not header or not isinstance(header, str) or not header.isascii():
         return False
     if not header.startswith("sha256="):
         return False
@@ -223,17 +224,30 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
+# Unix times a status can carry (up to the year 9999); others are read as "not given".
+MAX_TIMESTAMP = 253402300799
+INT32 = 2**31 - 1
+
+
 def _str(value, limit=4096):
+    """Text as PostgreSQL can store it: no NUL, no lone surrogate (JSON allows both)."""
     if value is None:
         return None
-    return str(value)[:limit]
+    text = str(value)[:limit].replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _int(value):
+def _int(value, low=-INT32, high=INT32):
+    """An integer within [low, high] (an INTEGER column), else 0."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if low <= number <= high else 0
+
+
+def _timestamp(value):
+    return _int(value, 0, MAX_TIMESTAMP)
 
 
 def parse_webhook(payload):
@@ -282,7 +296,7 @@ def _parse_messages_value(waba_id, value):
             key += f":{errors[0]['code']}"
         events.append({
             "kind": "status", "key": key, "waba_id": waba_id, "phone_number_id": phone_number_id,
-            "wamid": wamid, "status": state, "timestamp": _int(status.get("timestamp")),
+            "wamid": wamid, "status": state, "timestamp": _timestamp(status.get("timestamp")),
             "recipient_id": _str(status.get("recipient_id"), 64),
             "callback_data": _str(status.get("biz_opaque_callback_data"), 512),
             "pricing_category": _str(pricing.get("category"), 64),
@@ -320,7 +334,7 @@ def _parse_messages_value(waba_id, value):
         events.append({
             "kind": "message", "key": f"message:{_str(message['id'], 255)}", "waba_id": waba_id,
             "phone_number_id": phone_number_id, "message_id": _str(message["id"], 255),
-            "from": sender, "timestamp": _int(message.get("timestamp")), "type": kind,
+            "from": sender, "timestamp": _timestamp(message.get("timestamp")), "type": kind,
             "profile_name": names.get(sender), "text": _str(text), "payload": _str(payload, 512),
             "context_id": _str(context.get("id"), 255), "media": media,
         })
@@ -336,7 +350,7 @@ def _parse_template_value(field, value, entry_time):
             "template_category_update": "template_category"}[field]
     marker = value.get("event") or value.get("new_quality_score") or value.get("new_category")
     return {
-        "kind": kind, "key": f"{kind}:{template_id}:{_str(marker, 64)}:{_int(entry_time)}",
+        "kind": kind, "key": f"{kind}:{template_id}:{_str(marker, 64)}:{_timestamp(entry_time)}",
         "template_id": template_id, "template_name": _str(value.get("message_template_name"), 512),
         "language": _str(value.get("message_template_language"), 16),
         "event": _str(value.get("event"), 64), "reason": _str(value.get("reason"), 512),

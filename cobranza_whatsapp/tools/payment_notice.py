@@ -18,6 +18,19 @@ class NoticeError(ValueError):
     """The body is malformed; the message is safe to return to the sender."""
 
 
+def _check_storable(value, key):
+    """JSON can carry a NUL or half a surrogate pair; PostgreSQL text cannot."""
+    try:
+        value.encode("utf-8")  # raises on a lone surrogate
+        storable = "\x00" not in value
+    except UnicodeEncodeError:
+        storable = False
+    if not storable:
+        raise NoticeError(_lt("Field '%(field)s' contains characters that are not text.")
+                          % {"field": key})
+    return value
+
+
 def _text(body, key, limit, required=False):
     value = body.get(key)
     if value is None or value == "":
@@ -30,7 +43,7 @@ def _text(body, key, limit, required=False):
     if len(value) > limit:
         raise NoticeError(_lt("Field '%(field)s' is longer than %(limit)s characters.")
                           % {"field": key, "limit": limit})
-    return value
+    return _check_storable(value, key)
 
 
 def parse_amount(value):
@@ -63,6 +76,7 @@ def parse_notification(body):
     for name in invoices:
         if not isinstance(name, str) or not name.strip() or len(name) > 128:
             raise NoticeError(_lt("Field 'invoice' must contain invoice numbers."))
+        _check_storable(name, "invoice")
         if name.strip() not in names:
             names.append(name.strip())
     if "amount" not in body:
