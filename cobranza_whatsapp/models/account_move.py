@@ -24,13 +24,16 @@ class AccountMove(models.Model):
     cobranza_level_id = fields.Many2one(
         "cobranza.level", string="Collection Level", readonly=True, copy=False,
         help="The last collection level this invoice reached.",
+        groups="base.group_user",
     )
-    cobranza_level_date = fields.Datetime(string="Level Reached On", readonly=True, copy=False)
+    cobranza_level_date = fields.Datetime(string="Level Reached On", readonly=True, copy=False,
+                                          groups="base.group_user")
     cobranza_pay_probability = fields.Integer(
         related="commercial_partner_id.cobranza_pay_probability",
-        string="Customer's Payment Probability (%)")
+        string="Customer's Payment Probability (%)", groups="base.group_user")
     cobranza_pay_probability_reason = fields.Text(
-        related="commercial_partner_id.cobranza_pay_probability_reason")
+        related="commercial_partner_id.cobranza_pay_probability_reason",
+        groups="base.group_user")
     cobranza_state = fields.Selection(
         COLLECTION_STATES,
         string="Collection State",
@@ -38,22 +41,29 @@ class AccountMove(models.Model):
         store=True,
         index=True,
         copy=False,
+        groups="base.group_user",
     )
     cobranza_excluded = fields.Boolean(
         string="Excluded from Collection", copy=False, tracking=True,
         help="No reminder goes out for this invoice, for example while it is disputed.",
+        groups="base.group_user",
     )
-    cobranza_disputed = fields.Boolean(string="Disputed", copy=False, tracking=True)
-    cobranza_exclusion_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True)
+    cobranza_disputed = fields.Boolean(string="Disputed", copy=False, tracking=True,
+                                       groups="base.group_user")
+    cobranza_exclusion_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True,
+                                            groups="base.group_user")
     cobranza_paused_until = fields.Date(
         string="Reminders Paused Until", copy=False, tracking=True,
         help="No reminder before this date.",
+        groups="base.group_user",
     )
     cobranza_handoff = fields.Boolean(
         string="Handed to a Person", copy=False, tracking=True,
         help="A collector owns this case: the automation waits.",
+        groups="base.group_user",
     )
-    cobranza_step_ids = fields.One2many("cobranza.step", "move_id", string="Collection Steps")
+    cobranza_step_ids = fields.One2many("cobranza.step", "move_id", string="Collection Steps",
+                                        groups="base.group_user")
     cobranza_message_ids = fields.Many2many(
         "cobranza.message",
         "cobranza_message_account_move_rel",
@@ -61,23 +71,30 @@ class AccountMove(models.Model):
         "message_id",
         string="Collection Messages",
         copy=False,
+        groups="base.group_user",
     )
-    cobranza_message_count = fields.Integer(compute="_compute_cobranza_message_count")
+    cobranza_message_count = fields.Integer(compute="_compute_cobranza_message_count",
+                                            groups="base.group_user")
     cobranza_plan_ids = fields.Many2many(
         "cobranza.payment.plan", "cobranza_payment_plan_account_move_rel", "move_id", "plan_id",
         string="Payment Plans", copy=False,
+        groups="base.group_user",
     )
     cobranza_promise_ids = fields.Many2many(
         "cobranza.promise", "cobranza_promise_account_move_rel", "move_id", "promise_id",
         string="Promises to Pay", copy=False,
+        groups="base.group_user",
     )
     cobranza_days_overdue = fields.Integer(
-        string="Days Overdue", compute="_compute_cobranza_days_overdue"
+        string="Days Overdue", compute="_compute_cobranza_days_overdue",
+        groups="base.group_user",
     )
     cobranza_next_level_id = fields.Many2one(
-        "cobranza.level", string="Next Step", compute="_compute_cobranza_next_step"
+        "cobranza.level", string="Next Step", compute="_compute_cobranza_next_step",
+        groups="base.group_user",
     )
-    cobranza_next_date = fields.Date(string="Next Step On", compute="_compute_cobranza_next_step")
+    cobranza_next_date = fields.Date(string="Next Step On", compute="_compute_cobranza_next_step",
+                                     groups="base.group_user")
 
     # The cadence reads open customer invoices by customer, batch after batch.
     _cobranza_open_receivable_idx = models.Index(
@@ -147,6 +164,13 @@ class AccountMove(models.Model):
                 )
 
     # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            # A form sends its empty fields too: only a value set is a change.
+            self._cobranza_check_write({key: value for key, value in vals.items() if value})
+        return super().create(vals_list)
 
     def write(self, vals):
         self._cobranza_check_write(vals)

@@ -80,6 +80,14 @@ class ResConfigSettings(models.TransientModel):
                 "cobranza.whatsapp.template"
             ].search_count(company_domain)
 
+    @api.model
+    def default_get(self, fields):
+        """Settings are filled from ir.config_parameter as superuser: a value restricted to
+        some groups (the payment webhook secret) must not reach anyone else this way."""
+        values = super().default_get(fields)
+        return {name: value for name, value in values.items()
+                if name not in self._fields or self._has_field_access(self._fields[name], "read")}
+
     def action_cobranza_load_defaults(self):
         self.ensure_one()
         self.company_id._cobranza_load_defaults()

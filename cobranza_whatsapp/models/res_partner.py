@@ -14,91 +14,121 @@ class ResPartner(models.Model):
     cobranza_risk_computed = fields.Selection(
         RISKS, string="Computed Risk", readonly=True, copy=False,
         help="Recomputed by every cadence run from days overdue, balance and behaviour.",
+        groups="base.group_user",
     )
     cobranza_risk_manual = fields.Selection(
         RISKS, string="Risk Override", copy=False, tracking=True,
         help="Set to force a risk segment; clear to go back to the computed one.",
+        groups="base.group_user",
     )
     cobranza_risk = fields.Selection(
         RISKS, string="Risk Segment", compute="_compute_cobranza_risk", store=True, index=True,
+        groups="base.group_user",
     )
-    cobranza_risk_reason = fields.Text(string="Why this Risk", readonly=True, copy=False)
+    cobranza_risk_reason = fields.Text(string="Why this Risk", readonly=True, copy=False,
+                                       groups="base.group_user")
     cobranza_type_computed = fields.Selection(
-        CUSTOMER_TYPES, string="Computed Customer Type", readonly=True, copy=False
+        CUSTOMER_TYPES, string="Computed Customer Type", readonly=True, copy=False,
+        groups="base.group_user",
     )
     cobranza_type_manual = fields.Selection(
-        CUSTOMER_TYPES, string="Customer Type Override", copy=False
+        CUSTOMER_TYPES, string="Customer Type Override", copy=False,
+        groups="base.group_user",
     )
     cobranza_customer_type = fields.Selection(
         CUSTOMER_TYPES, string="Customer Type", compute="_compute_cobranza_customer_type",
         store=True,
+        groups="base.group_user",
     )
     cobranza_collector_id = fields.Many2one(
         "res.users", string="Collector", copy=False, tracking=True,
         help="Who takes over when a person is needed. Empty: the salesperson, then the "
         "company's default collector.",
+        groups="base.group_user",
     )
-    cobranza_optin_date = fields.Datetime(string="WhatsApp Opt-in", copy=False, tracking=True)
+    cobranza_optin_date = fields.Datetime(string="WhatsApp Opt-in", copy=False, tracking=True,
+                                          groups="base.group_user")
     cobranza_optin_source = fields.Char(
         string="Opt-in Source", copy=False, tracking=True,
         help="Where the customer agreed to receive WhatsApp messages: contract, web form, "
         "a WhatsApp message…",
+        groups="base.group_user",
     )
-    cobranza_optout_date = fields.Datetime(string="WhatsApp Opt-out", copy=False, tracking=True)
-    cobranza_optout_reason = fields.Char(string="Opt-out Reason", copy=False)
+    cobranza_optout_date = fields.Datetime(string="WhatsApp Opt-out", copy=False, tracking=True,
+                                           groups="base.group_user")
+    cobranza_optout_reason = fields.Char(string="Opt-out Reason", copy=False,
+                                         groups="base.group_user")
     cobranza_consent = fields.Selection(
         [("none", "No consent"), ("optin", "Opted in"), ("optout", "Opted out")],
         string="WhatsApp Consent", compute="_compute_cobranza_consent", store=True,
+        groups="base.group_user",
     )
     cobranza_whatsapp_number = fields.Char(
         string="WhatsApp Number", compute="_compute_cobranza_whatsapp_number", store=True,
         help="The phone normalised to international format.",
+        groups="base.group_user",
     )
     cobranza_phone_warning = fields.Char(
-        string="Phone Problem", compute="_compute_cobranza_whatsapp_number", store=True
+        string="Phone Problem", compute="_compute_cobranza_whatsapp_number", store=True,
+        groups="base.group_user",
     )
     cobranza_wa_id = fields.Char(
         string="WhatsApp ID", copy=False, index="btree_not_null",
         help="The id Meta reports for this customer; it can differ from the dialled number.",
+        groups="base.group_user",
     )
     cobranza_window_until = fields.Datetime(
         string="Reply Window Until", copy=False,
         help="Free-form replies are allowed until then (24 hours after the customer's last "
         "message).",
+        groups="base.group_user",
     )
     cobranza_handoff = fields.Boolean(
         string="With a Collector", copy=False, tracking=True,
         help="A person is handling this customer: automatic reminders wait.",
+        groups="base.group_user",
     )
     cobranza_broken_promises = fields.Integer(string="Broken Promises", copy=False,
-                                              readonly=True)
+                                              readonly=True, groups="base.group_user")
     cobranza_promise_ids = fields.One2many("cobranza.promise", "partner_id",
-                                           string="Promises to Pay")
-    cobranza_message_ids = fields.One2many("cobranza.message", "partner_id")
-    cobranza_message_count = fields.Integer(compute="_compute_cobranza_stats")
+                                           string="Promises to Pay", groups="base.group_user")
+    cobranza_message_ids = fields.One2many("cobranza.message", "partner_id",
+                                           groups="base.group_user")
+    cobranza_message_count = fields.Integer(compute="_compute_cobranza_stats",
+                                            groups="base.group_user")
     cobranza_total_overdue = fields.Monetary(
         string="Total Overdue", compute="_compute_cobranza_stats",
         currency_field="cobranza_currency_id",
+        groups="base.group_user",
     )
     cobranza_total_due = fields.Monetary(
         string="Total Due", compute="_compute_cobranza_stats",
         currency_field="cobranza_currency_id",
+        groups="base.group_user",
     )
-    cobranza_currency_id = fields.Many2one("res.currency", compute="_compute_cobranza_stats")
-    cobranza_oldest_due = fields.Date(string="Oldest Overdue", compute="_compute_cobranza_stats")
-    cobranza_overdue_count = fields.Integer(compute="_compute_cobranza_stats")
+    cobranza_currency_id = fields.Many2one("res.currency", compute="_compute_cobranza_stats",
+                                           groups="base.group_user")
+    cobranza_oldest_due = fields.Date(string="Oldest Overdue", compute="_compute_cobranza_stats",
+                                      groups="base.group_user")
+    cobranza_overdue_count = fields.Integer(compute="_compute_cobranza_stats",
+                                            groups="base.group_user")
     cobranza_last_contact = fields.Datetime(
-        string="Last Contact", compute="_compute_cobranza_stats"
+        string="Last Contact", compute="_compute_cobranza_stats",
+        groups="base.group_user",
     )
-    cobranza_last_outcome = fields.Char(string="Outcome", compute="_compute_cobranza_outlook")
-    cobranza_next_action = fields.Char(string="Next Action", compute="_compute_cobranza_outlook")
+    cobranza_last_outcome = fields.Char(string="Outcome", compute="_compute_cobranza_outlook",
+                                        groups="base.group_user")
+    cobranza_next_action = fields.Char(string="Next Action", compute="_compute_cobranza_outlook",
+                                       groups="base.group_user")
     cobranza_promise_status = fields.Char(string="Promise or Plan",
-                                          compute="_compute_cobranza_outlook")
+                                          compute="_compute_cobranza_outlook",
+                                          groups="base.group_user")
     cobranza_pay_probability = fields.Integer(
         string="Payment Probability (%)", readonly=True, copy=False,
-        help="How likely the customer is to pay, from their history; refreshed by the cadence.")
+        help="How likely the customer is to pay, from their history; refreshed by the cadence.",
+        groups="base.group_user")
     cobranza_pay_probability_reason = fields.Text(
-        string="Why this Probability", readonly=True, copy=False)
+        string="Why this Probability", readonly=True, copy=False, groups="base.group_user")
 
     @api.depends("cobranza_risk_computed", "cobranza_risk_manual")
     def _compute_cobranza_risk(self):
@@ -227,6 +257,13 @@ class ResPartner(models.Model):
                 partner.cobranza_promise_status = False
 
     # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            # A form sends its empty fields too: only a value set is a change.
+            self._cobranza_check_write({key: value for key, value in vals.items() if value})
+        return super().create(vals_list)
 
     def write(self, vals):
         self._cobranza_check_write(vals)
