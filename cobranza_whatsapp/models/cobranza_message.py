@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import pdf
+from odoo.tools import pdf, plaintext2html
 
 from ..tools import formatting, meta_api, poster
 from ..tools import intent as intent_tools
@@ -774,7 +774,8 @@ class CobranzaMessage(models.Model):
         """A message whose worker stopped before recording Meta's answer, found by the
         callback data we gave Meta; it takes the wamid of the status that confirms it."""
         callback = event.get("callback_data") or ""
-        if not callback.startswith("cobranza:") or not callback[9:].isdigit():
+        if not callback.startswith("cobranza:") or not callback[9:].isdecimal() or \
+                not callback[9:].isascii():
             return self.browse()
         message = self.browse(int(callback[9:])).exists()
         if not message or message.state != "sending" or message.wamid:
@@ -948,11 +949,12 @@ class CobranzaMessage(models.Model):
         collector = partner._cobranza_collector(self.company_id)
         activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
         existing = partner.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
-        note = self.env._(
+        # Plain text made HTML: what the customer wrote is shown as written, escaped.
+        note = plaintext2html(self.env._(
             "The customer wrote: \"%(text)s\" (understood as %(intent)s, confidence "
             "%(confidence)s). Reply from the WhatsApp message or call them.",
             text=(self.body or "")[:500], intent=dict(INTENTS).get(result.intent),
-            confidence=f"{result.confidence:.0%}")
+            confidence=f"{result.confidence:.0%}"))
         if existing:
             partner.message_post(body=note, message_type="comment", subtype_xmlid="mail.mt_note")
         else:
@@ -968,9 +970,9 @@ class CobranzaMessage(models.Model):
         self.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_todo", user_id=accountant.id,
             summary=self.env._("Customer says it paid: verify the payment"),
-            note=self.env._("Invoices %(invoices)s. Message: \"%(text)s\"",
-                            invoices=", ".join(moves.mapped("name")) or "-",
-                            text=(self.body or "")[:500]))
+            note=plaintext2html(self.env._("Invoices %(invoices)s. Message: \"%(text)s\"",
+                                           invoices=", ".join(moves.mapped("name")) or "-",
+                                           text=(self.body or "")[:500])))
         self.action_taken = self.env._("Reminders paused 3 days; payment to verify")
 
     def _on_promise(self, result, today):

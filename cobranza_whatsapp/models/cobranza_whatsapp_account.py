@@ -129,6 +129,7 @@ class CobranzaWhatsappAccount(models.Model):
     def action_test_connection(self):
         """Ask Meta for the phone number's details: the quickest proof that ids and token work."""
         self.ensure_one()
+        self.check_access("write")  # the call carries the token: managers only
         try:
             info = self._send_api_request("GET", self.phone_number_id or "", params={
                 "fields": "display_phone_number,verified_name,quality_rating",

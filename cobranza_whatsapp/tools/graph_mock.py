@@ -78,8 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         """A client that went away (a killed worker, a timeout) is part of the game."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return None
+        return super().handle_error(request, client_address)
 
 
 def _error(code, message):
