@@ -1,0 +1,421 @@
+"""Who may do what, per group and per company, and where the credentials can never go.
+
+The rights are the README's "Security" section: internal users read the collection status,
+collectors work cases, managers configure; portal and public users see none of it; every
+model is isolated per company; tokens and secrets are for system administrators only.
+"""
+
+import contextlib
+import warnings
+
+from odoo import Command
+from odoo.addons.base.tests.common import new_test_user
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import NOW, CobranzaCommon
+
+TOKEN = "EAAGaccessTOKENfor-tests-3f9"
+APP_SECRET = "app-secret-for-access-tests"
+VERIFY_TOKEN = "verify-token-for-access-tests"
+PAY_SECRET = "pay-secret-for-access-tests"
+SECRETS = (TOKEN, APP_SECRET, VERIFY_TOKEN, PAY_SECRET)
+TOKEN_FIELDS = ("access_token", "app_secret", "verify_token")
+
+# r = read, w = write, c = create, u = unlink. What the README's Security section and
+# security/ir.model.access.csv promise for each role.
+# The accountant is an internal user without the collections groups. Portal and public
+# users have no right at all (the roles left out below).
+EXPECTED = {
+    "cobranza.message": {"sales": "r", "accountant": "r", "collector": "rwc", "manager": "rwcu"},
+    "cobranza.whatsapp.account": {"collector": "r", "manager": "rwcu"},
+    "cobranza.whatsapp.template": {"sales": "r", "accountant": "r", "collector": "r",
+                                   "manager": "rwcu"},
+    "cobranza.level": {"sales": "r", "accountant": "r", "collector": "r", "manager": "rwcu"},
+    "cobranza.promise": {"sales": "r", "accountant": "r", "collector": "rwc", "manager": "rwcu"},
+    "cobranza.payment.plan": {"sales": "r", "accountant": "r", "collector": "rwc",
+                              "manager": "rwcu"},
+    "cobranza.payment.notification": {"accountant": "rw", "collector": "r", "manager": "r"},
+    "cobranza.webhook.event": {"manager": "r"},
+    "cobranza.work.item": {"collector": "r", "manager": "r"},
+}
+
+# The collection fields every internal user reads and only collectors change.
+PARTNER_FIELDS = ("cobranza_risk", "cobranza_risk_manual", "cobranza_risk_reason",
+                  "cobranza_customer_type", "cobranza_collector_id", "cobranza_consent",
+                  "cobranza_optin_date", "cobranza_handoff", "cobranza_pay_probability",
+                  "cobranza_pay_probability_reason", "cobranza_broken_promises",
+                  "cobranza_total_overdue", "cobranza_last_outcome")
+MOVE_FIELDS = ("cobranza_state", "cobranza_level_id", "cobranza_excluded", "cobranza_disputed",
+               "cobranza_exclusion_reason", "cobranza_paused_until", "cobranza_handoff",
+               "cobranza_pay_probability_reason", "cobranza_days_overdue")
+
+
+class AccessCommon(CobranzaCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = [Command.set(cls.company.ids)]
+        cls.users = {
+            "sales": cls.salesman,
+            "collector": new_test_user(
+                cls.env, login="only_collector", groups="cobranza_whatsapp.group_cobranza_user",
+                company_id=cls.company.id, company_ids=company, name="Olga Collector"),
+            "manager": new_test_user(
+                cls.env, login="only_manager", groups="cobranza_whatsapp.group_cobranza_manager",
+                company_id=cls.company.id, company_ids=company, name="Omar Manager"),
+            "accountant": new_test_user(
+                cls.env, login="only_accountant", groups="account.group_account_invoice",
+                company_id=cls.company.id, company_ids=company, name="Ana Accountant"),
+        }
+        cls.contact = cls.env["res.partner"].create({
+            "name": "María's assistant", "parent_id": cls.customer.id, "type": "invoice"})
+        cls.users["portal"] = new_test_user(
+            cls.env, login="portal_customer", groups="base.group_portal",
+            partner_id=cls.contact.id, company_id=cls.company.id, company_ids=company)
+        cls.users["public"] = cls.env.ref("base.public_user").sudo()  # of the main company
+        cls.wa_account.sudo().write({"access_token": TOKEN, "app_secret": APP_SECRET,
+                                     "verify_token": VERIFY_TOKEN})
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "cobranza_whatsapp.payment_webhook_secret", PAY_SECRET)
+
+        cls.move = cls._invoice(cls.customer, 300.0, days_overdue=4)
+        cls.env["cobranza.cadence"]._run(cls.company, today=NOW.date(), now=NOW)
+        cls.message = cls.env["cobranza.message"].search([("partner_id", "=", cls.customer.id)])
+        cls.message.account_id = cls.wa_account
+        cls.customer.write({"cobranza_risk_manual": "high", "cobranza_collector_id":
+                            cls.users["collector"].id})
+        cls.customer.cobranza_risk_reason = "Pays 45 days late on average"
+        cls.move.write({"cobranza_exclusion_reason": "Internal note", "cobranza_handoff": True})
+        cls.records = cls._records(cls.company, cls.move, cls.message)
+
+    @classmethod
+    def _records(cls, company, move, message):
+        """One record of each model, created the way the addon creates them."""
+        env = cls.env
+        promise = env["cobranza.promise"]._record(move.partner_id, move, NOW.date())
+        plan = env["cobranza.payment.plan"].create({
+            "partner_id": move.partner_id.id, "company_id": company.id,
+            "currency_id": move.currency_id.id, "amount_total": 100.0})
+        notification = env["cobranza.payment.notification"].sudo().create({
+            "external_id": f"evt-access-{company.id}", "move_ids": [Command.set(move.ids)],
+            "state": "exception", "reason": "Amount above what is owed"})
+        account = env["cobranza.whatsapp.account"].search([("company_id", "=", company.id)],
+                                                          limit=1)
+        event_ids = env["cobranza.webhook.event"]._store(account, [{
+            "key": f"status:wamid.ACCESS{company.id}:read", "kind": "status",
+            "wamid": f"wamid.ACCESS{company.id}", "status": "read"}])
+        env.flush_all()
+        work_item = env["cobranza.work.item"].search([("move_id", "=", move.id)], limit=1)
+        assert work_item, "the hand-off puts the invoice in the work queue"
+        return {
+            "cobranza.message": message,
+            "cobranza.whatsapp.account": account,
+            "cobranza.whatsapp.template": message.template_id,
+            "cobranza.level": message.level_id,
+            "cobranza.promise": promise,
+            "cobranza.payment.plan": plan,
+            "cobranza.payment.notification": notification,
+            "cobranza.webhook.event": env["cobranza.webhook.event"].browse(event_ids),
+            "cobranza.work.item": work_item,
+        }
+
+    @contextlib.contextmanager
+    def rolled_back(self):
+        with contextlib.closing(self.env.cr.savepoint()):
+            yield
+        self.env.invalidate_all()
+
+    def assert_no_secret(self, data, label=None):
+        text = repr(data)
+        for secret in SECRETS:
+            self.assertNotIn(secret, text, label)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessRights(AccessCommon):
+
+    READ_FIELD = {"cobranza.work.item": "kind", "cobranza.whatsapp.account": "name",
+                  "cobranza.whatsapp.template": "name", "cobranza.level": "name"}
+    WRITE_VALUES = {
+        "cobranza.message": {"body": "edited"},
+        "cobranza.whatsapp.account": {"rate_limit": 7.0},
+        "cobranza.whatsapp.template": {"sequence": 3},
+        "cobranza.level": {"sequence": 3},
+        "cobranza.promise": {"note": "edited"},
+        "cobranza.payment.plan": {"grace_days": 4},
+        "cobranza.payment.notification": {"reason": "edited"},
+        "cobranza.webhook.event": {"attempts": 1},
+    }
+
+    def create_values(self, model):
+        company = self.company.id
+        return {
+            "cobranza.message": {"partner_id": self.customer.id, "company_id": company,
+                                 "channel": "call", "body": "Called"},
+            "cobranza.whatsapp.account": {"name": "Second", "company_id": company},
+            "cobranza.whatsapp.template": {"name": "access_test", "body": "Hola",
+                                           "company_id": company, "header_type": "none"},
+            "cobranza.level": {"name": "Access", "offset_days": 90, "channel": "call",
+                               "company_id": company},
+            "cobranza.promise": {"partner_id": self.customer.id, "date": NOW.date(),
+                                 "company_id": company},
+            "cobranza.payment.plan": {"partner_id": self.customer.id, "company_id": company,
+                                      "currency_id": self.move.currency_id.id,
+                                      "amount_total": 50.0},
+            "cobranza.payment.notification": {"external_id": "evt-created"},
+            "cobranza.webhook.event": {"key": "created", "kind": "status"},
+        }.get(model)
+
+    def allowed(self, operation):
+        """Run the operation for real; False when the ORM refuses it for access."""
+        with self.rolled_back():
+            try:
+                operation()
+            except AccessError:
+                return False
+        return True
+
+    def rights(self, user, model):
+        record = self.records[model]
+        Model = self.env[model].with_user(user)
+        field = self.READ_FIELD.get(model, "state")
+        found = ""
+        if self.allowed(lambda: record.with_user(user).read([field])):
+            found += "r"
+            self.assertIn(record, Model.search([("id", "=", record.id)]))
+        if model == "cobranza.work.item":  # a view over other tables: nobody writes it
+            for operation in ("write", "create", "unlink"):
+                self.assertFalse(Model.has_access(operation), (user.login, operation))
+            return found
+        if self.allowed(lambda: record.with_user(user).write(self.WRITE_VALUES[model])):
+            found += "w"
+        if self.allowed(lambda: Model.create(self.create_values(model))):
+            found += "c"
+        if self.allowed(lambda: self.env[model].sudo().create(self.create_values(model))
+                        .with_user(user).unlink()):
+            found += "u"
+        return found
+
+    def test_rights_per_group(self):
+        """Each role's read/write/create/unlink on every collections model, done for real."""
+        found = {model: {role: self.rights(user, model) for role, user in self.users.items()}
+                 for model in EXPECTED}
+        expected = {model: {role: rights.get(role, "") for role in self.users}
+                    for model, rights in EXPECTED.items()}
+        self.assertEqual(found, expected)
+
+    def test_system_admins_read_the_credentials(self):
+        """The one role that reads them (so the refusals below are not vacuous)."""
+        admin = new_test_user(self.env, login="sysadmin",
+                              groups="base.group_system,cobranza_whatsapp.group_cobranza_manager",
+                              company_id=self.company.id,
+                              company_ids=[Command.set(self.company.ids)])
+        values = self.wa_account.with_user(admin).read(list(TOKEN_FIELDS))[0]
+        self.assertEqual([values[f] for f in TOKEN_FIELDS], [TOKEN, APP_SECRET, VERIFY_TOKEN])
+
+    def test_internal_users_read_collection_fields_only_collectors_change_them(self):
+        sales, collector = self.users["sales"], self.users["collector"]
+        accountant = self.users["accountant"]
+        for user in (sales, collector, self.users["manager"]):
+            values = self.customer.with_user(user).read(list(PARTNER_FIELDS))[0]
+            self.assertEqual((values["cobranza_risk"], values["cobranza_collector_id"][0]),
+                             ("high", collector.id))
+        values = self.move.with_user(accountant).read(list(MOVE_FIELDS))[0]
+        self.assertEqual((values["cobranza_state"], values["cobranza_exclusion_reason"]),
+                         ("handoff", "Internal note"))
+        # Sales reps change none of it, by write or by creating a customer with it.
+        for vals in ({"cobranza_optin_date": NOW}, {"cobranza_handoff": True},
+                     {"cobranza_collector_id": sales.id}, {"cobranza_optout_date": NOW}):
+            with self.subTest(vals=vals):
+                self.assertFalse(self.allowed(
+                    lambda v=vals: self.customer.with_user(sales).write(v)))
+                self.assertFalse(self.allowed(lambda v=vals: self.env["res.partner"].with_user(
+                    sales).create(dict(v, name="New customer"))))
+        # ...but still create and edit customers, as the form sends the empty fields too.
+        created = self.env["res.partner"].with_user(sales).create({
+            "name": "New customer", "cobranza_risk_manual": False, "cobranza_handoff": False,
+            "cobranza_optin_date": False, "cobranza_collector_id": False})
+        created.with_user(sales).write({"phone": "+51 987 111 222"})
+        # Invoicing users without the collections group do not change collection data.
+        for vals in ({"cobranza_excluded": True}, {"cobranza_paused_until": NOW.date()},
+                     {"cobranza_handoff": False}):
+            with self.subTest(vals=vals):
+                self.assertFalse(self.allowed(
+                    lambda v=vals: self.move.with_user(accountant).write(v)))
+        self.assertFalse(self.allowed(lambda: self.env["account.move"].with_user(accountant)
+                                      .create({"move_type": "out_invoice",
+                                               "partner_id": self.customer.id,
+                                               "cobranza_excluded": True})))
+        self.assertTrue(self.allowed(lambda: self.env["account.move"].with_user(accountant)
+                                     .create({"move_type": "out_invoice",
+                                              "partner_id": self.customer.id,
+                                              "cobranza_excluded": False})))
+        # Collectors do.
+        self.customer.with_user(collector).write({"cobranza_handoff": True,
+                                                  "cobranza_optin_date": NOW})
+        invoicing_collector = self.collector  # collections + invoicing (tests/common.py)
+        self.move.with_user(invoicing_collector).write({"cobranza_excluded": True})
+        self.assertEqual(self.move.cobranza_state, "excluded")
+
+    def test_portal_and_public_see_no_collection_data(self):
+        """A customer on the portal reads its own invoices and contact, never how it is
+        rated or chased."""
+        portal, public = self.users["portal"], self.users["public"]
+        self.assertEqual(self.move.with_user(portal).read(["name"])[0]["name"], self.move.name)
+        for user, partner in ((portal, self.customer), (public, public.partner_id)):
+            partner = partner.with_user(user)
+            readable = [field for field in PARTNER_FIELDS
+                        if self.allowed(lambda f=field, p=partner: p.read([f]))]
+            self.assertEqual(readable, [], user.login)
+            self.assertFalse([key for key in partner.fields_get() if key.startswith("cobranza_")])
+            # The same fields through the user record (res.users inherits res.partner).
+            own = user.with_user(user)
+            self.assertFalse([field for field in PARTNER_FIELDS
+                              if self.allowed(lambda f=field, u=own: u.read([f]))])
+        readable = [field for field in MOVE_FIELDS
+                    if self.allowed(lambda f=field: self.move.with_user(portal).read([f]))]
+        self.assertEqual(readable, [])
+        fields = self.env["account.move"].with_user(portal).fields_get()
+        self.assertFalse([key for key in fields if key.startswith("cobranza_")])
+        values = self.move.with_user(portal).web_read({"name": {}, "amount_residual": {}})
+        self.assertEqual(values[0]["amount_residual"], 300.0, "the portal still works")
+
+
+@tagged("post_install", "-at_install")
+class TestCredentialsNeverLeave(AccessCommon):
+    """Every RPC read path a non-administrator has, tried against the four secrets."""
+
+    def refused(self, operation, label=None):
+        """True when the ORM refuses; else whatever came back must hold no secret."""
+        with self.rolled_back(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # read_group, still an RPC
+            try:
+                data = operation()
+            except UserError:  # AccessError, or "no rights to export"
+                return True
+        self.assert_no_secret(data, label)
+        return False
+
+    @staticmethod
+    def token_paths(user, account, field):
+        """Every way an RPC client asks for one field of the account, directly or through
+        a collection message's many2one."""
+        Account = account.browse().with_user(user)
+        account = account.with_user(user)
+        message = account.env["cobranza.message"].with_user(user)
+        domain = [("id", "=", account.id)]
+        return {
+            "read": lambda: account.read([field]),
+            "search_read": lambda: Account.search_read(domain, [field]),
+            "web_read": lambda: account.web_read({field: {}}),
+            "web_search_read": lambda: Account.web_search_read(domain, {field: {}}),
+            "formatted_read_group": lambda: Account.formatted_read_group(
+                domain, [field], ["__count"]),
+            "formatted_read_group aggregate": lambda: Account.formatted_read_group(
+                domain, [], [f"{field}:array_agg"]),
+            "read_group": lambda: Account.read_group(domain, [field], [field]),
+            "export_data": lambda: account.export_data([field]),
+            "search on it": lambda: Account.search_count([(field, "=like", TOKEN[:3] + "%")]),
+            "related web_read": lambda: message.search([("account_id", "=", account.id)])
+            .web_read({"account_id": {"fields": {field: {}}}}),
+            "related search": lambda: message.search_count(
+                [(f"account_id.{field}", "=like", TOKEN[:3] + "%")]),
+            "related group": lambda: message.formatted_read_group(
+                [], [f"account_id.{field}"], ["__count"]),
+        }
+
+    def test_tokens_through_every_read_path(self):
+        for role in ("collector", "manager"):
+            user = self.users[role]
+            for field in TOKEN_FIELDS:
+                paths = self.token_paths(user, self.wa_account, field)
+                leaked = [name for name, path in paths.items() if not self.refused(path)]
+                self.assertEqual(leaked, [], (role, field))
+            # What the user may read, read in full, holds no credential.
+            Account = self.env["cobranza.whatsapp.account"].with_user(user)
+            account = self.wa_account.with_user(user)
+            domain = [("id", "=", self.wa_account.id)]
+            fields = Account.fields_get()
+            self.assertFalse(set(TOKEN_FIELDS) & set(fields))
+            self.assert_no_secret(account.read(list(fields)))
+            self.assert_no_secret(Account.search_read(domain))
+            self.assert_no_secret(account.web_read({name: {} for name in fields
+                                                    if fields[name]["type"] not in (
+                                                        "one2many", "many2many")}))
+            self.assert_no_secret(self.message.with_user(user).web_read(
+                {"account_id": {"fields": {"display_name": {}, "mode": {}, "state": {}}}}))
+            self.assert_no_secret(self.message.with_user(user).read(
+                ["account_id", "to_number", "body", "error_message", "state"]))
+            self.assert_no_secret(account.copy_data())
+
+    def test_payment_secret_through_settings(self):
+        """The payment webhook secret lives in Settings: only system admins open them."""
+        field, key = "cobranza_payment_webhook_secret", "cobranza_whatsapp.payment_webhook_secret"
+        for role in ("collector", "manager", "accountant", "sales"):
+            Settings = self.env["res.config.settings"].with_user(self.users[role])
+            Parameter = self.env["ir.config_parameter"].with_user(self.users[role])
+            paths = {
+                "default_get": lambda S=Settings: S.default_get([field]),
+                "onchange of a new form": lambda S=Settings: S.onchange({}, [], {field: {}}),
+                "create and read": lambda S=Settings: S.create({}).read([field]),
+                "get_param": lambda P=Parameter: P.get_param(key),
+                "search_read": lambda P=Parameter: P.search_read([("key", "=", key)]),
+            }
+            for name, path in paths.items():
+                self.refused(path, f"{role}: {name}")  # refused, or answered without it
+            self.assertNotIn(field, Settings.fields_get())
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyIsolation(AccessCommon):
+    """Company B's people never see company A's collections, accounts or tokens."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.setup_other_company(name="Company B")["company"]
+        cls.company_b._cobranza_load_defaults()
+        b_only = [Command.set(cls.company_b.ids)]
+        cls.b_users = [
+            new_test_user(cls.env, login=f"b_{groups.split('.')[-1]}", groups=groups,
+                          company_id=cls.company_b.id, company_ids=b_only)
+            for groups in ("cobranza_whatsapp.group_cobranza_user",
+                           "cobranza_whatsapp.group_cobranza_manager,account.group_account_invoice",
+                           "base.group_system,cobranza_whatsapp.group_cobranza_manager")
+        ]
+
+    def test_company_b_sees_nothing_of_company_a(self):
+        for user in self.b_users:
+            for model, record in self.records.items():
+                Model = self.env[model].with_user(user)
+                if not Model.has_access("read"):
+                    continue
+                with self.subTest(user=user.login, model=model):
+                    self.assertFalse(Model.search([("id", "in", record.ids)]))
+                    self.assertFalse(Model.search([("company_id", "=", self.company.id)]))
+                    with self.assertRaises(AccessError):
+                        record.with_user(user).read(["display_name"])
+            with self.subTest(user=user.login, what="tokens"):
+                with self.assertRaises(AccessError):
+                    self.wa_account.with_user(user).read(["name"])
+                if user.has_group("base.group_system"):  # reads tokens, of its company only
+                    Account = self.env["cobranza.whatsapp.account"].with_user(user)
+                    self.assertFalse(Account.search([("access_token", "!=", False)]))
+                    self.assert_no_secret(Account.search_read([], list(TOKEN_FIELDS)))
+                    with self.assertRaises(AccessError):
+                        self.wa_account.with_user(user).read(list(TOKEN_FIELDS))
+
+    def test_shared_customer_shows_company_b_only(self):
+        """The customer is shared; its collection status in company B holds nothing of A."""
+        for user in self.b_users:
+            with self.subTest(user=user.login):
+                values = self.customer.with_user(user).read([
+                    "cobranza_message_ids", "cobranza_message_count", "cobranza_total_due",
+                    "cobranza_last_contact", "cobranza_last_outcome", "cobranza_promise_ids"])[0]
+                self.assertEqual(values["cobranza_message_ids"], [])
+                self.assertEqual(values["cobranza_message_count"], 0)
+                self.assertEqual(values["cobranza_total_due"], 0.0)
+                self.assertFalse(values["cobranza_last_contact"])
+                self.assertFalse(values["cobranza_last_outcome"])
+                self.assertEqual(values["cobranza_promise_ids"], [])
