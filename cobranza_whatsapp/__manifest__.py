@@ -53,4 +53,5 @@
         ],
     },
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }
