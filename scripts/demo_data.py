@@ -29,9 +29,13 @@ def build_demo(env):
     })
     if company.currency_id != pen and not env["account.move.line"].search_count([], limit=1):
         company.currency_id = pen
-    env["res.lang"]._activate_lang("es_419")
+    # Latin-American Spanish with every installed module's translations (ours included),
+    # so the demo reads as its users will see it; Spain's locale for its customers' formats.
+    latam = env["res.lang"]._activate_lang("es_419")
+    env["base.language.install"].create({"lang_ids": [(6, 0, latam.ids)]}).lang_install()
     env["res.lang"]._activate_lang("es_ES")
     env.ref("base.user_admin").write({"lang": "es_419", "tz": "America/Lima"})
+    company.partner_id.lang = "es_419"  # the automation's notes are in the company's language
     env["ir.config_parameter"].set_param("account_payment.enable_portal_payment", "True")
 
     account = env["cobranza.whatsapp.account"].search([("company_id", "=", company.id)],

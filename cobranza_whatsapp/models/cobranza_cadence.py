@@ -42,6 +42,7 @@ class CobranzaCadence(models.AbstractModel):
     @api.model
     def _run(self, company, *, today=None, now=None, partner_ids=None, auto_commit=False):
         """Run the cadence for a company; returns counters for logs, tests and benchmarks."""
+        self = self.with_context(lang=company._cobranza_lang())  # noqa: PLW0642
         now = now or self.env.cr.now().replace(tzinfo=None)
         today = today or fields.Date.context_today(self, now)
         levels = self.env["cobranza.level"].search([("company_id", "=", company.id)])

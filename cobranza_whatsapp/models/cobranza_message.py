@@ -232,6 +232,11 @@ class CobranzaMessage(models.Model):
             "|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", now),
         ]
 
+    def _in_company_lang(self):
+        """Notes and outcomes in the company's language, whoever runs the job."""
+        lang = self.company_id._cobranza_lang() if len(self.company_id) == 1 else None
+        return self.with_context(lang=lang) if lang and lang != self.env.lang else self
+
     def _poster(self, own_transactions=False):
         """The network half. The cron's poster journals in transactions of its own, so the
         journal survives the worker; inside the caller's transaction it writes there."""
@@ -432,6 +437,7 @@ class CobranzaMessage(models.Model):
     def _send_one(self):
         """Send SMS and e-mail now; for WhatsApp return what the network phase posts."""
         self.ensure_one()
+        self = self._in_company_lang()  # noqa: PLW0642
         if self.template_id.purpose == "thanks":
             return self._send_whatsapp()
         unpaid = self._unpaid_moves()
@@ -497,6 +503,7 @@ class CobranzaMessage(models.Model):
 
     def _record_outcome(self, account, outcome):
         """Meta's answer (or error) for this message, applied in the worker's transaction."""
+        self = self._in_company_lang()  # noqa: PLW0642
         if isinstance(outcome, meta_api.MetaError):
             self._handle_meta_error(account, outcome)
             return
@@ -715,17 +722,19 @@ class CobranzaMessage(models.Model):
         Inside a sending batch the notes are collected and logged in one batch at its end.
         """
         buffer = self.env.context.get("cobranza_chatter")
+        channel = dict(self._fields["channel"]._description_selection(self.env)).get(
+            self.channel, self.channel)
         for move in self.move_ids:
             if failed:
                 body = Markup("<p>%s</p><p>%s</p>") % (
                     self.env._("Collection message could not be sent (%(channel)s).",
-                               channel=self.channel),
+                               channel=channel),
                     self.error_message or "",
                 )
             else:
                 body = Markup("<p>%s</p><p>%s</p>") % (
                     self.env._("Collection reminder sent by %(channel)s (%(level)s).",
-                               channel=self.channel, level=self.level_id.name or "-"),
+                               channel=channel, level=self.level_id.name or "-"),
                     self.body or "",
                 )
             if buffer is not None:

@@ -107,6 +107,8 @@ class CobranzaPaymentNotification(models.Model):
     def _process(self, notice):
         """Find the invoices, check the notice fits them, and pay them the native way."""
         self.ensure_one()
+        if self.company_id:
+            self = self.with_context(lang=self.company_id._cobranza_lang())  # noqa: PLW0642
         moves, problem = self._find_invoices(notice["invoices"])
         currency = self.env["res.currency"].with_context(active_test=False).search(
             [("name", "=", notice["currency"])], limit=1

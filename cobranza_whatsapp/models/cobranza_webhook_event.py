@@ -72,6 +72,8 @@ class CobranzaWebhookEvent(models.Model):
     def _process(self):
         """Apply each event in its own savepoint; failures are kept with their error."""
         for event in self:
+            if event.company_id:
+                event = event.with_context(lang=event.company_id._cobranza_lang())  # noqa: PLW2901
             try:
                 with self.env.cr.savepoint():
                     done = event._apply()

@@ -109,6 +109,12 @@ class ResCompany(models.Model):
         "level_handoff_15", "level_final_30",
     )
 
+    def _cobranza_lang(self):
+        """The language of the notes, activities and outcomes the automation writes for
+        the company's people: the company's own, whoever runs the job (cron, webhook)."""
+        self.ensure_one()
+        return self.partner_id.lang or self.env.lang or "en_US"
+
     def _cobranza_load_defaults(self):
         """Give a company the shipped cadence and templates (the XML ones belong to the first).
 

@@ -232,6 +232,21 @@ class TestWebhook(CobranzaCommon, HttpCase):
         self.assertTrue(self.customer.activity_ids.filtered(
             lambda a: "verify" in (a.summary or "")))
 
+    def test_notes_are_in_the_company_language(self):
+        """The webhook runs as nobody in particular: its notes follow the company's language."""
+        self.env["res.lang"]._activate_lang("es_419")
+        self.env["ir.module.module"]._load_module_terms(["cobranza_whatsapp"], ["es_419"])
+        self.company.partner_id.lang = "es_419"
+        move, _message = self.sent_message()
+        self.post(graph_mock.inbound_button_payload("51987654321", "Ya pagué",
+                                                    f"PAID:{move.name}", "wamid.HOOK1"))
+        inbound = self.env["cobranza.message"].search([("direction", "=", "in")])
+        self.assertEqual(inbound.action_taken, "Recordatorios pausados 3 días; pago por verificar")
+        self.assertIn("Respuesta por WhatsApp del cliente",
+                      " ".join(str(body) for body in move.message_ids.mapped("body")))
+        self.assertTrue(self.customer.activity_ids.filtered(
+            lambda a: "verifique el pago" in (a.summary or "")))
+
     def test_promise_with_date_is_recorded(self):
         move, _message = self.sent_message()
         inbound = self.reply("el viernes le deposito sin falta")
