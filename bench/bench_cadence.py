@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import ROOT, create_database, generate_fast, machine, odoo_env  # noqa: E402
+from common import ROOT, cadence_data, create_database, machine, odoo_env  # noqa: E402
 
 
 def main():
@@ -29,17 +29,7 @@ def main():
     if not args.reuse:
         create_database(args.database, os.path.join(ROOT, "var", "bench-install.log"))
         with odoo_env(args.database) as env:
-            started = time.monotonic()
-            generate_fast(env, args.partners, args.invoices, seed=1)
-            print(f"data: {args.invoices} invoices / {args.partners} customers generated in "
-                  f"{time.monotonic() - started:.1f}s")
-            company = env.company
-            account = env["cobranza.whatsapp.account"].create(
-                {"name": "Bench", "company_id": company.id, "mode": "sandbox"})
-            templates = env["cobranza.whatsapp.template"].search(
-                [("company_id", "=", company.id)])
-            templates.write({"account_id": account.id})
-            templates.action_submit()
+            cadence_data(env, args.partners, args.invoices)
     with odoo_env(args.database) as env:
         company = env.company
         cr = env.cr

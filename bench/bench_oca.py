@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import oca_addons  # noqa: E402
-from common import ROOT, create_database, generate_fast, machine, odoo_env  # noqa: E402
+from common import ROOT, cadence_data, create_database, machine, odoo_env  # noqa: E402
 
 import odoo.addons  # noqa: E402
 
@@ -74,16 +74,7 @@ def build(args, addons):
     odoo_bin("-d", args.database, "-i", ",".join(addons), "--log-level=info",
              log=os.path.join(var, "bench-oca-install-oca.log"))
     with odoo_env(args.database) as env:
-        started = time.monotonic()
-        generate_fast(env, args.customers, args.invoices, seed=1)
-        print(f"data: {args.invoices} invoices / {args.customers} customers generated in "
-              f"{time.monotonic() - started:.1f}s")
-        company = env.company
-        account = env["cobranza.whatsapp.account"].create(
-            {"name": "Bench", "company_id": company.id, "mode": "sandbox"})
-        templates = env["cobranza.whatsapp.template"].search([("company_id", "=", company.id)])
-        templates.write({"account_id": account.id})
-        templates.action_submit()
+        company = cadence_data(env, args.customers, args.invoices)
         configure_oca_policy(env, company)
 
 

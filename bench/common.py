@@ -42,3 +42,20 @@ def create_database(name, log):
     script = (f'source "{ROOT}/scripts/common.sh"; '
               f'create_db_with_addon "{name}" "{log}"')
     subprocess.run(["bash", "-c", script], check=True)
+
+
+def cadence_data(env, customers, invoices, seed=1):
+    """The benchmark's open invoices, and a sandbox account whose templates are approved."""
+    import time  # noqa: PLC0415
+
+    started = time.monotonic()
+    generate_fast(env, customers, invoices, seed=seed)
+    print(f"data: {invoices} invoices / {customers} customers generated in "
+          f"{time.monotonic() - started:.1f}s")
+    company = env.company
+    account = env["cobranza.whatsapp.account"].create(
+        {"name": "Bench", "company_id": company.id, "mode": "sandbox"})
+    templates = env["cobranza.whatsapp.template"].search([("company_id", "=", company.id)])
+    templates.write({"account_id": account.id})
+    templates.action_submit()
+    return company
