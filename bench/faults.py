@@ -88,11 +88,18 @@ def scenario_kill(database, messages):
             for start in range(0, len(statuses), 100):
                 env["cobranza.webhook.event"]._handle_payload(
                     account, graph_mock.status_payload(statuses[start:start + 100]))
-            later = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + \
-                datetime.timedelta(minutes=11)
+            env.cr.execute("SELECT count(*) FROM cobranza_webhook_event WHERE state = 'waiting'")
+            waiting = env.cr.fetchone()[0]
+            # Eleven minutes pass: the dead worker's messages are now stale, the webhook
+            # cron retries the statuses that waited, then the send cron sweeps.
+            env.cr.execute("UPDATE cobranza_message SET write_date = write_date - "
+                           "interval '11 minutes' WHERE state = 'sending'")
+            env.invalidate_all()
+            env["cobranza.webhook.event"]._cron_process()
+            later = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
             settled = env["cobranza.message"]._recover_interrupted(now=later)
-        print(f"  Meta's {len(statuses)} status webhooks applied; the send cron's sweep: "
-              f"{settled}")
+        print(f"  Meta's {len(statuses)} status webhooks received ({waiting} waited for their "
+              f"message); 11 minutes later the sweep: {settled}")
         _drain(database)
         with odoo_env(database) as env:
             # An hour on, a send still unconfirmed goes to a person rather than out twice.

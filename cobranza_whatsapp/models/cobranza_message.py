@@ -789,6 +789,10 @@ class CobranzaMessage(models.Model):
         message = self.browse(int(callback[9:])).exists()
         if not message or message.state != "sending" or message.wamid:
             return self.browse()
+        if message.write_date > fields.Datetime.now() - INTERRUPTED_AFTER:
+            # Its worker may be recording Meta's answer right now: the event waits and is
+            # matched by its wamid, rather than racing the worker for the same row.
+            return self.browse()
         message.write({"wamid": event["wamid"], "wa_id": event.get("recipient_id") or False,
                        "state": "sent", "next_attempt_at": False})
         return message

@@ -293,6 +293,11 @@ class TestSender(LiveAccountCommon):
             "wamid": "wamid.CONFIRMED", "status": "delivered", "timestamp": "1795000000",
             "recipient_id": "51987000111", "callback_data": f"cobranza:{in_flight.id}"})
         self.assertEqual((in_flight.state, in_flight.wamid), ("delivered", "wamid.CONFIRMED"))
+        # A worker still busy with its message is not raced: the status waits for the wamid.
+        self.assertFalse(self.env["cobranza.message"]._apply_status({
+            "wamid": "wamid.TOO_SOON", "status": "sent", "timestamp": "1795000000",
+            "callback_data": f"cobranza:{too_recent.id}"}))
+        self.assertEqual((too_recent.state, too_recent.wamid), ("sending", False))
         # Without a confirmation, an hour later a person decides.
         unconfirmed = self._interrupted("in_flight", minutes_ago=90)
         self.env["cobranza.message"]._recover_interrupted()

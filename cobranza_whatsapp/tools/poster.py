@@ -43,11 +43,10 @@ class Poster:
     """Posts `Post` items in the order received, several in flight, each account at its rate.
 
     `call(target, payload)` performs one HTTP call and returns Meta's answer or raises
-    ``MetaError``; `cursor_factory()` opens a database cursor for the side transactions
-    (None: pacing in memory for this process only, and no journal).
+    ``MetaError``; `cursor_factory()` opens a database cursor for the side transactions.
     """
 
-    def __init__(self, call, cursor_factory=None, parallel=8, chunk=8):
+    def __init__(self, call, cursor_factory, parallel=8, chunk=8):
         self._call = call
         self._cursor_factory = cursor_factory
         self._chunk = chunk
@@ -58,7 +57,6 @@ class Poster:
         self._lock = threading.Lock()
         self._finished = []  # (key, wamid, wa_id) to journal
         self._stopped = {}  # account id -> the error that stops it (token, blocked)
-        self._next_free = {}  # in-memory pacing when there is no database
         self._pending = 0
         self._dispatcher = threading.Thread(target=self._dispatch, name="cobranza-dispatch",
                                             daemon=True)
@@ -180,8 +178,6 @@ class Poster:
         needed = needed or {}
         with self._lock:
             finished, self._finished = self._finished, []
-        if self._cursor_factory is None:
-            return self._local_firsts(needed)
         firsts = {}
         with self._cursor_factory() as cr:
             for account_id, (account_rate, count) in needed.items():
@@ -212,15 +208,6 @@ class Poster:
                     ([f[0] for f in finished], [f[1] for f in finished],
                      [f[2] for f in finished]))
             # Leaving the block commits an own cursor; a lent one is the caller's to commit.
-        return firsts
-
-    def _local_firsts(self, needed):
-        firsts = {}
-        now = time.monotonic()
-        for account_id, (account_rate, count) in needed.items():
-            first, self._next_free[account_id] = rate.reserve(
-                self._next_free.get(account_id), now, account_rate, count)
-            firsts[account_id] = first
         return firsts
 
     @staticmethod
