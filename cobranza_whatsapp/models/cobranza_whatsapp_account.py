@@ -1,34 +1,21 @@
 import logging
 import secrets
-import threading
-
-import requests
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import meta_api
+from ..tools import graph_api, meta_api
 
 _logger = logging.getLogger(__name__)
-
-# One pooled HTTP session per worker thread: reusing TCP/TLS connections is what lets a
-# single worker send hundreds of messages per second to the Graph API.
-_session_store = threading.local()
-
-
-def _http_session():
-    session = getattr(_session_store, "session", None)
-    if session is None:
-        session = _session_store.session = requests.Session()
-    return session
 
 
 class CobranzaWhatsappAccount(models.Model):
     """A WhatsApp Business phone number on Meta's Cloud API, with its credentials.
 
-    Every call to the Graph API goes through :meth:`_send_api_request`, the one HTTP entry
-    point, the way ``payment.provider`` does it: sandbox accounts stop right before the wire
-    and answer like Meta would, so the demo and the tests run the same code as production.
+    Every call to the Graph API goes through the client :meth:`_graph_api` returns (see
+    ``tools/graph_api.py``), the way ``res.company`` picks the SMS API: sandbox accounts get
+    a client that answers like Meta would, so the demo and the tests run the same code as
+    production above the wire.
     """
 
     _name = "cobranza.whatsapp.account"
@@ -106,19 +93,6 @@ class CobranzaWhatsappAccount(models.Model):
         "CHECK(rate_limit >= 0)", "The sending rate cannot be negative."
     )
 
-    def init(self):
-        res = super().init()
-        # The next free sending slot of each account, shared by every worker (tools/rate.py);
-        # a table of its own, so reserving slots never waits on edits of the account.
-        self.env.cr.execute("""
-            CREATE TABLE IF NOT EXISTS cobranza_whatsapp_rate (
-                account_id integer PRIMARY KEY
-                    REFERENCES cobranza_whatsapp_account (id) ON DELETE CASCADE,
-                next_slot double precision
-            )
-        """)
-        return res
-
     def _compute_webhook_url(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for account in self:
@@ -131,9 +105,7 @@ class CobranzaWhatsappAccount(models.Model):
         self.ensure_one()
         self.check_access("write")  # the call carries the token: managers only
         try:
-            info = self._send_api_request("GET", self.phone_number_id or "", params={
-                "fields": "display_phone_number,verified_name,quality_rating",
-            })
+            info = self._graph_api().get_phone_number()
         except meta_api.MetaError as error:
             raise UserError(
                 self.env._(
@@ -183,62 +155,23 @@ class CobranzaWhatsappAccount(models.Model):
                     note=reason,
                 )
 
-    def _send_api_request(self, method, endpoint, *, json=None, params=None, data=None,
-                          files=None):
-        """The one way out to the Graph API; answers like Meta or raises ``MetaError``."""
-        self.ensure_one()
-        if self.mode == "sandbox":
-            return self.env["cobranza.whatsapp.sandbox"]._answer(
-                self, method, endpoint, json=json, params=params, data=data, files=files
-            )
-        return http_call(self._http_target(endpoint), method, json=json, params=params,
-                         data=data, files=files)
-
-    def _download_media(self, media_id):
-        """A customer's photo or document: Meta gives a short-lived URL, fetched with the
-        token. Returns (bytes, mime type)."""
-        self.ensure_one()
-        if self.mode == "sandbox":
-            return None, None
-        info = self._send_api_request("GET", str(media_id))
-        url = info.get("url")
-        if not url:
-            raise meta_api.MetaError("Meta gave no download URL", code=131052)
-        _url, headers, timeout = self._http_target("")
-        try:
-            response = _http_session().get(url, headers=headers, timeout=timeout)
-        except requests.exceptions.RequestException as error:
-            raise meta_api.MetaTransportError(message=type(error).__name__) from None
-        if response.status_code >= 400:
-            raise meta_api.MetaError("media download failed", code=131052,
-                                     http_status=response.status_code)
-        return response.content, info.get("mime_type") or response.headers.get("Content-Type")
-
-    def _http_target(self, endpoint):
-        """URL, headers and timeout as plain values, so worker threads never touch the ORM."""
+    def _graph_api(self):
+        """The Graph API client of this account: plain values, safe in the sender's threads."""
         self.ensure_one()
         account = self.sudo()
-        url = f"{account.api_url.rstrip('/')}/{account.api_version}/{endpoint.lstrip('/')}"
-        return (url, {"Authorization": f"Bearer {account.access_token or ''}"},
-                account.timeout or 10)
+        ids = {"phone_number_id": account.phone_number_id, "waba_id": account.waba_id}
+        if account.mode == "sandbox":
+            return graph_api.SandboxGraphApi(
+                templates=account._sandbox_templates,
+                profile={"display_phone_number": account.display_phone_number or "+51 1 555 0100",
+                         "verified_name": account.company_id.name},
+                **ids)
+        return graph_api.GraphApi(api_url=account.api_url, version=account.api_version,
+                                  token=account.access_token, timeout=account.timeout, **ids)
 
-
-def http_call(target, method, *, json=None, params=None, data=None, files=None):
-    """One HTTP call to the Graph API, parsed into Meta's answer or a ``MetaError``."""
-    url, headers, timeout = target
-    try:
-        response = _http_session().request(
-            method, url, json=json, params=params, data=data, files=files,
-            headers=headers, timeout=timeout,
-        )
-    except requests.exceptions.RequestException as error:
-        raise meta_api.MetaTransportError(
-            http_status=None, message=type(error).__name__
-        ) from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
-        raise meta_api.parse_error(response.status_code, body)
-    return body if isinstance(body, dict) else {}
+    def _sandbox_templates(self):
+        """What the sandbox lists as the WABA's templates: the ones submitted from here."""
+        templates = self.env["cobranza.whatsapp.template"].search(
+            [("company_id", "=", self.company_id.id), ("meta_template_id", "!=", False)])
+        return [{"id": t.meta_template_id, "name": t.name, "language": t.language,
+                 "category": t.category} for t in templates]

@@ -34,13 +34,7 @@ class CobranzaWhatsappMedia(models.Model):
         now = fields.Datetime.now()
         if media and media.uploaded_at > now - MEDIA_VALIDITY:
             return media.media_id
-        answer = account._send_api_request(
-            "POST",
-            f"{account.phone_number_id or 'sandbox'}/media",
-            data={"messaging_product": "whatsapp", "type": mimetype},
-            files={"file": (filename, content, mimetype)},
-        )
-        media_id = str(answer["id"])
+        media_id = account._graph_api().upload_media(content, filename, mimetype)
         if media:
             media.write({"media_id": media_id, "uploaded_at": now, "filename": filename})
         else:

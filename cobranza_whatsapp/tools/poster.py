@@ -19,13 +19,43 @@ import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
+from odoo.tools import SQL
+
 from . import meta_api, rate
 
 _logger = logging.getLogger(__name__)
 
-Post = namedtuple("Post", "key account_id rate target payload")
+# `client`: the account's Graph API client (tools/graph_api.py), plain values only.
+Post = namedtuple("Post", "key account_id rate client payload")
 _STOP = object()
 
+
+class LentCursor:
+    """The caller's cursor lent to the poster's thread while the caller waits for it.
+
+    Sending inside the caller's transaction, the journal and the rate reservation belong to
+    that transaction; one poster writes at a time, and the caller commits (or not).
+    """
+
+    def __init__(self, cr):
+        self._cr = cr
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        return self
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *_exc):
+        self._lock.release()  # no commit: the caller's transaction is the caller's
+
+    def execute(self, query, params=None):
+        return self._cr.execute(query, params)
+
+    def fetchone(self):
+        return self._cr.fetchone()
 
 
 def wamid_of(answer):
@@ -42,12 +72,12 @@ def wamid_of(answer):
 class Poster:
     """Posts `Post` items in the order received, several in flight, each account at its rate.
 
-    `call(target, payload)` performs one HTTP call and returns Meta's answer or raises
-    ``MetaError``; `cursor_factory()` opens a database cursor for the side transactions.
+    Each post is sent with its own client (``post.client.send_message``), which returns
+    Meta's answer or raises ``MetaError``; `cursor_factory()` opens a database cursor for the
+    side transactions.
     """
 
-    def __init__(self, call, cursor_factory, parallel=8, chunk=8):
-        self._call = call
+    def __init__(self, cursor_factory, parallel=8, chunk=8):
         self._cursor_factory = cursor_factory
         self._chunk = chunk
         self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="cobranza-post")
@@ -181,32 +211,32 @@ class Poster:
         firsts = {}
         with self._cursor_factory() as cr:
             for account_id, (account_rate, count) in needed.items():
-                cr.execute("INSERT INTO cobranza_whatsapp_rate (account_id) VALUES (%s) "
-                           "ON CONFLICT (account_id) DO NOTHING", (account_id,))
-                cr.execute("SELECT next_slot, extract(epoch FROM clock_timestamp()) "
-                           "FROM cobranza_whatsapp_rate WHERE account_id = %s FOR UPDATE",
-                           (account_id,))
+                cr.execute(SQL("INSERT INTO cobranza_whatsapp_rate (account_id) VALUES (%s) "
+                               "ON CONFLICT (account_id) DO NOTHING", account_id))
+                cr.execute(SQL("SELECT next_slot, extract(epoch FROM clock_timestamp()) "
+                               "FROM cobranza_whatsapp_rate WHERE account_id = %s FOR UPDATE",
+                               account_id))
                 next_free, db_now = cr.fetchone()
                 local_now = time.monotonic()
                 first, new_next = rate.reserve(next_free, float(db_now), account_rate, count)
-                cr.execute("UPDATE cobranza_whatsapp_rate SET next_slot = %s "
-                           "WHERE account_id = %s", (new_next, account_id))
+                cr.execute(SQL("UPDATE cobranza_whatsapp_rate SET next_slot = %s "
+                               "WHERE account_id = %s", new_next, account_id))
                 firsts[account_id] = local_now + (first - float(db_now))
             if started:
-                cr.execute(
+                cr.execute(SQL(
                     "INSERT INTO cobranza_message_post (message_id, started_at) "
                     "SELECT unnest(%s::int[]), now() at time zone 'UTC' "
                     "ON CONFLICT (message_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
                     "finished_at = NULL, wamid = NULL, wa_id = NULL",
-                    ([post.key for post in started],))
+                    [post.key for post in started]))
             if finished:
-                cr.execute(
+                cr.execute(SQL(
                     "UPDATE cobranza_message_post j SET finished_at = now() at time zone 'UTC', "
                     "wamid = v.wamid, wa_id = v.wa_id "
                     "FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS wamid, "
                     "unnest(%s::varchar[]) AS wa_id) v WHERE j.message_id = v.id",
-                    ([f[0] for f in finished], [f[1] for f in finished],
-                     [f[2] for f in finished]))
+                    [f[0] for f in finished], [f[1] for f in finished],
+                    [f[2] for f in finished]))
             # Leaving the block commits an own cursor; a lent one is the caller's to commit.
         return firsts
 
@@ -228,7 +258,7 @@ class Poster:
 
     def _post_one(self, post):
         try:
-            answer = self._call(post.target, post.payload)
+            answer = post.client.send_message(post.payload)
         except meta_api.MetaError as error:
             answer = error
         except Exception as error:  # noqa: BLE001 - an answer for every post, always

@@ -1,0 +1,220 @@
+"""The one HTTP client for Meta's Graph API (WhatsApp Cloud API), and its sandbox twin.
+
+Plain Python, no ORM: a client holds the plain values of one account (base URL, version,
+token, timeout, ids), so the sender's threads can use it without touching the database.
+Every call the product makes to Meta is a method here; every answer goes through
+:meth:`GraphApi._request`, the one place that turns Meta's error bodies and network failures
+into :class:`~.meta_api.MetaError`. The account picks the class
+(``cobranza.whatsapp.account._graph_api()``), the way ``res.company`` picks the SMS API.
+
+:class:`SandboxGraphApi` answers like Meta without a network call, so the demo and the tests
+run everything above the wire unchanged.
+"""
+
+import threading
+import uuid
+
+import requests
+
+from . import meta_api
+
+DEFAULT_TIMEOUT = 10
+TEMPLATE_FIELDS = "id,name,status,category,language,quality_score,rejected_reason"
+PHONE_FIELDS = "display_phone_number,verified_name,quality_rating"
+MAX_TEMPLATE_PAGES = 100
+
+# One pooled HTTP session per thread: reusing TCP/TLS connections is what lets one worker
+# send hundreds of messages per second, and a session is not shared between threads.
+_sessions = threading.local()
+
+
+def _session():
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = requests.Session()
+    return session
+
+
+class GraphApi:
+    """Meta's Graph API for one WhatsApp Business phone number."""
+
+    def __init__(self, *, api_url, version, token, timeout=DEFAULT_TIMEOUT,
+                 phone_number_id=None, waba_id=None, app_id=None):
+        self.base_url = f"{(api_url or meta_api.DEFAULT_API_URL).rstrip('/')}/{version}"
+        self.token = token or ""
+        self.timeout = timeout or DEFAULT_TIMEOUT
+        self.phone_number_id = phone_number_id or ""
+        self.waba_id = waba_id or ""
+        self.app_id = app_id or ""
+
+    def __repr__(self):  # never the token
+        return f"<{type(self).__name__} {self.base_url} number={self.phone_number_id}>"
+
+    # === THE ONE WAY OUT === #
+
+    def _headers(self, auth="Bearer"):
+        return {"Authorization": f"{auth} {self.token}"}
+
+    def _request(self, method, path, *, json=None, params=None, data=None, files=None,
+                 headers=None, absolute=False):
+        """One HTTP call; Meta's answer as a dict, or ``MetaError`` (``MetaTransportError``
+        when Meta could not be reached or did not answer)."""
+        url = path if absolute else f"{self.base_url}/{path.lstrip('/')}"
+        try:
+            response = _session().request(
+                method, url, json=json, params=params, data=data, files=files,
+                headers=headers or self._headers(), timeout=self.timeout,
+            )
+        except requests.exceptions.RequestException as error:
+            raise meta_api.MetaTransportError(message=type(error).__name__) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
+            raise meta_api.parse_error(response.status_code, body)
+        return body if isinstance(body, dict) else {}
+
+    def _fetch(self, url):
+        """Bytes behind a URL Meta handed out (media downloads), with the token."""
+        try:
+            response = _session().get(url, headers=self._headers(), timeout=self.timeout)
+        except requests.exceptions.RequestException as error:
+            raise meta_api.MetaTransportError(message=type(error).__name__) from None
+        if response.status_code >= 400:
+            raise meta_api.MetaError("media download failed", code=131052,
+                                     http_status=response.status_code)
+        return response.content, response.headers.get("Content-Type")
+
+    # === MESSAGES AND MEDIA === #
+
+    def send_message(self, payload):
+        """``POST /{phone_number_id}/messages``: Meta's answer (contacts, messages)."""
+        return self._request("POST", f"{self.phone_number_id}/messages", json=payload)
+
+    def upload_media(self, content, filename, mimetype="application/pdf"):
+        """``POST /{phone_number_id}/media``: the media id (valid 30 days)."""
+        answer = self._request(
+            "POST", f"{self.phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mimetype},
+            files={"file": (filename, content, mimetype)},
+        )
+        if not answer.get("id"):
+            raise meta_api.MetaError("Meta's answer has no media id", code=131053)
+        return str(answer["id"])
+
+    def download_media(self, media_id):
+        """A customer's file: Meta gives a short-lived URL, fetched with the token.
+        Returns ``(bytes, mime type)``."""
+        info = self._request("GET", str(media_id))
+        url = info.get("url")
+        if not url:
+            raise meta_api.MetaError("Meta gave no download URL", code=131052)
+        content, content_type = self._fetch(url)
+        return content, info.get("mime_type") or content_type
+
+    # === RESUMABLE UPLOAD (template examples) === #
+
+    def start_upload(self, file_name, file_length, file_type="application/pdf"):
+        """``POST /{app_id}/uploads``: an upload session id (``upload:...``)."""
+        if not self.app_id:
+            raise meta_api.MetaError("the account has no Meta App ID", code=100)
+        answer = self._request("POST", f"{self.app_id}/uploads", params={
+            "file_name": file_name, "file_length": file_length, "file_type": file_type})
+        if not answer.get("id"):
+            raise meta_api.MetaError("Meta's answer has no upload session", code=100)
+        return str(answer["id"])
+
+    def upload_bytes(self, session_id, content):
+        """``POST /{upload session}`` with ``OAuth`` auth and ``file_offset: 0``: the
+        handle a template header example takes."""
+        headers = dict(self._headers("OAuth"), file_offset="0")
+        answer = self._request("POST", session_id, data=content, headers=headers)
+        if not answer.get("h"):
+            raise meta_api.MetaError("Meta's answer has no upload handle", code=100)
+        return str(answer["h"])
+
+    def upload_example(self, content, file_name, file_type="application/pdf"):
+        """Both steps of the Resumable Upload API: the ``header_handle`` of an example."""
+        session_id = self.start_upload(file_name, len(content), file_type)
+        return self.upload_bytes(session_id, content)
+
+    # === TEMPLATES === #
+
+    def create_template(self, payload):
+        """``POST /{waba_id}/message_templates``: ``{id, status, category}``."""
+        return self._request("POST", f"{self.waba_id}/message_templates", json=payload)
+
+    def list_templates(self, page_size=100, fields=TEMPLATE_FIELDS):
+        """Every template of the WABA, page after page (Meta's cursor paging: a page with
+        no ``paging.next`` is the last)."""
+        params = {"fields": fields, "limit": page_size}
+        for _page in range(MAX_TEMPLATE_PAGES):
+            answer = self._request("GET", f"{self.waba_id}/message_templates", params=params)
+            yield from answer.get("data") or []
+            paging = answer.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+            params = dict(params, after=after)
+
+    # === NUMBER AND BUSINESS ACCOUNT === #
+
+    def get_phone_number(self, fields=PHONE_FIELDS):
+        """``GET /{phone_number_id}``: name, quality, registration and limits."""
+        return self._request("GET", self.phone_number_id, params={"fields": fields})
+
+    def get_subscribed_apps(self):
+        """``GET /{waba_id}/subscribed_apps``: the apps receiving this WABA's webhooks."""
+        return self._request("GET", f"{self.waba_id}/subscribed_apps")
+
+
+class SandboxGraphApi(GraphApi):
+    """Meta's answers, simulated: nothing leaves the server.
+
+    `templates` returns the account's known templates (for the list call), `profile` the
+    phone number's details; templates are approved at once.
+    """
+
+    def __init__(self, *, templates=None, profile=None, **kwargs):
+        kwargs.setdefault("api_url", meta_api.DEFAULT_API_URL)
+        kwargs.setdefault("version", meta_api.DEFAULT_API_VERSION)
+        kwargs.setdefault("token", "")
+        kwargs.setdefault("app_id", "sandbox")
+        super().__init__(**kwargs)
+        self._templates = templates or list
+        self._profile = profile or {}
+
+    def _request(self, method, path, *, json=None, params=None, data=None, files=None,
+                 headers=None, absolute=False):
+        tail = path.rstrip("/").rsplit("/", 1)[-1]
+        if method == "POST" and tail == "messages":
+            to = str((json or {}).get("to", ""))
+            return {"messaging_product": "whatsapp",
+                    "contacts": [{"input": to, "wa_id": to}],
+                    "messages": [{"id": f"wamid.SANDBOX{uuid.uuid4().hex.upper()}",
+                                  "message_status": "accepted"}]}
+        if method == "POST" and tail == "media":
+            return {"id": f"sandbox-media-{uuid.uuid4().hex[:16]}"}
+        if method == "POST" and tail == "uploads":
+            return {"id": f"upload:sandbox-{uuid.uuid4().hex[:16]}"}
+        if method == "POST" and tail.startswith("upload:"):
+            return {"h": f"sandbox-handle-{uuid.uuid4().hex[:16]}"}
+        if method == "POST" and tail == "message_templates":
+            return {"id": f"sandbox-tpl-{uuid.uuid4().hex[:12]}", "status": "APPROVED",
+                    "category": (json or {}).get("category", "UTILITY")}
+        if method == "GET" and tail == "message_templates":
+            return {"data": [dict(t, status="APPROVED", quality_score={"score": "GREEN"})
+                             for t in self._templates()],
+                    "paging": {"cursors": {"before": "0", "after": "0"}}}
+        if method == "GET" and tail == "subscribed_apps":
+            return {"data": [{"whatsapp_business_api_data": {"name": "Sandbox"}}]}
+        if method == "GET":
+            return dict({"display_phone_number": "+51 1 555 0100", "quality_rating": "GREEN",
+                         "verified_name": "Sandbox", "id": self.phone_number_id or "sandbox"},
+                        **self._profile)
+        return {"success": True}
+
+    def download_media(self, media_id):
+        """The sandbox's customers send no real files."""
+        return None, None
