@@ -31,10 +31,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_sender  # noqa: E402
 from bench_webhook import free_port, start_server  # noqa: E402
-from common import ROOT, create_database, generate_fast, machine, odoo_env  # noqa: E402
+from common import (  # noqa: E402
+    ROOT,
+    create_database,
+    generate_fast,
+    graph_mock,
+    machine,
+    odoo_env,
+)
 
 from odoo import sql_db  # noqa: E402
-from odoo.addons.cobranza_whatsapp.tools import graph_mock  # noqa: E402
 
 RESULTS = []
 
@@ -97,13 +103,13 @@ def scenario_kill(database, messages):
             env.invalidate_all()
             env["cobranza.webhook.event"]._cron_process()
             later = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-            settled = env["cobranza.message"]._recover_interrupted(now=later)
+            settled = env["cobranza.message.post"]._recover_interrupted(now=later)
         print(f"  Meta's {len(statuses)} status webhooks received ({waiting} waited for their "
               f"message); 11 minutes later the sweep: {settled}")
         _drain(database)
         with odoo_env(database) as env:
             # An hour on, a send still unconfirmed goes to a person rather than out twice.
-            unconfirmed = env["cobranza.message"]._recover_interrupted(
+            unconfirmed = env["cobranza.message.post"]._recover_interrupted(
                 now=later + datetime.timedelta(hours=2))["unconfirmed"]
         with mock.lock:
             posts = collections.Counter(

@@ -7,10 +7,15 @@ from . import cobranza_whatsapp_template_button
 from . import cobranza_whatsapp_template_variable
 from . import cobranza_whatsapp_sandbox
 from . import cobranza_whatsapp_media
+from . import cobranza_whatsapp_rate
 from . import cobranza_level
 from . import cobranza_step
 from . import cobranza_cadence
+from . import cobranza_message_sender
+from . import cobranza_message_status
+from . import cobranza_message_inbound
 from . import cobranza_message
+from . import cobranza_message_post
 from . import cobranza_webhook_event
 from . import cobranza_payment_notification
 from . import cobranza_promise

@@ -9,6 +9,10 @@ from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
+# An event that failed (or waited for its message) this many times is left for a person.
+MAX_ATTEMPTS = 20
+CRON_BATCH = 500
+
 
 class CobranzaWebhookEvent(models.Model):
     """One event Meta told us about, stored once and processed until it succeeds.
@@ -91,7 +95,7 @@ class CobranzaWebhookEvent(models.Model):
         data = json.loads(self.payload)
         kind = data.get("kind")
         if kind == "status":
-            return bool(self.env["cobranza.message"].sudo()._apply_status(data))
+            return self.env["cobranza.message"].sudo()._apply_statuses([data])[0]
         if kind in ("template_status", "template_quality", "template_category"):
             self.env["cobranza.whatsapp.template"].sudo()._apply_webhook_event(
                 self.account_id, data
@@ -103,11 +107,11 @@ class CobranzaWebhookEvent(models.Model):
         return True  # errors and kinds we do not act on are kept for the record
 
     @api.model
-    def _cron_process(self, limit=500):
+    def _cron_process(self, limit=CRON_BATCH):
         """Retry what failed and match statuses that arrived before their message."""
         self = self.sudo()
         events = self.search([("state", "in", ("pending", "waiting", "error")),
-                              ("attempts", "<", 20)], order="id", limit=limit)
+                              ("attempts", "<", MAX_ATTEMPTS)], order="id", limit=limit)
         events = events.try_lock_for_update()
         events._process()
         return len(events)
@@ -116,74 +120,31 @@ class CobranzaWebhookEvent(models.Model):
     def _handle_payload(self, account, payload):
         """Parse Meta's envelope, store new events, process them; returns counters."""
         events = meta_api.parse_webhook(payload)
-        new_ids = self._store(account, events)
-        new = self.browse(new_ids)
-        statuses = new.filtered(lambda e: e.kind == "status")
-        done = statuses._process_statuses_in_bulk()
-        (new - done)._process()
-        return {"events": len(events), "new": len(new_ids)}
+        new = self.browse(self._store(account, events))
+        processed = new.filtered(lambda e: e.kind == "status")._process_statuses()
+        (new - processed)._process()
+        return {"events": len(events), "new": len(new)}
 
-    def _process_statuses_in_bulk(self):
-        """Apply a batch of sent/delivered/read statuses with a fixed number of queries.
-
-        Meta sends about three status events per message, in batches: one lookup of the
-        batch's messages, one UPDATE for all of them, one for the events. Failures and
-        statuses of unknown messages are left to the per-event path (fallback, waiting).
-        """
-        parsed = [(event, json.loads(event.payload)) for event in self]
-        bulk = [(event, data) for event, data in parsed
-                if data.get("status") in ("sent", "delivered", "read")]
-        if not bulk:
+    def _process_statuses(self):
+        """A batch of status events through the messages' one status path, with a fixed
+        number of queries; returns the events processed. If the batch fails, none is: they
+        go event by event through :meth:`_process`, which keeps each one's error."""
+        if not self:
+            return self
+        try:
+            with self.env.cr.savepoint():
+                known = self.env["cobranza.message"].sudo()._apply_statuses(
+                    [json.loads(event.payload) for event in self])
+        except CONCURRENCY_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - retried one by one, where errors are kept
+            _logger.exception("A batch of %s status events failed; processing them one by one",
+                              len(self))
             return self.browse()
-        Message = self.env["cobranza.message"].sudo()
-        messages = Message.search([("wamid", "in", list({d["wamid"] for _e, d in bulk}))])
-        by_wamid = {m.wamid: m for m in messages}
-        changes = {}
-        done = self.browse()
-        for event, data in sorted(bulk, key=lambda item: item[1].get("timestamp") or 0):
-            message = by_wamid.get(data["wamid"])
-            if not message:
-                continue
-            vals = changes.setdefault(message.id, {
-                "state": message.state, "sent_at": message.sent_at,
-                "delivered_at": message.delivered_at, "read_at": message.read_at,
-                "pricing_category": message.pricing_category,
-                "pricing_type": message.pricing_type, "billable": message.billable,
-                "conversation_id": message.conversation_id,
-            })
-            Message._merge_status(vals, data)
-            done |= event
-        if changes:
-            ids = list(changes)
-            # The ORM's False for an empty value would not cast to timestamp or varchar.
-            column = {name: [changes[i][name] if changes[i][name] is not False else None
-                             for i in ids] for name in changes[ids[0]]}
-            self.env.cr.execute(SQL(
-                """
-                UPDATE cobranza_message m
-                   SET state = v.state, sent_at = v.sent_at, delivered_at = v.delivered_at,
-                       read_at = v.read_at, pricing_category = v.pricing_category,
-                       pricing_type = v.pricing_type, billable = v.billable,
-                       conversation_id = v.conversation_id,
-                       write_date = now() at time zone 'UTC'
-                  FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS state,
-                               unnest(%s::timestamp[]) AS sent_at,
-                               unnest(%s::timestamp[]) AS delivered_at,
-                               unnest(%s::timestamp[]) AS read_at,
-                               unnest(%s::varchar[]) AS pricing_category,
-                               unnest(%s::varchar[]) AS pricing_type,
-                               unnest(%s::bool[]) AS billable,
-                               unnest(%s::varchar[]) AS conversation_id) v
-                 WHERE m.id = v.id
-                """,
-                ids, column["state"], column["sent_at"], column["delivered_at"],
-                column["read_at"], column["pricing_category"], column["pricing_type"],
-                column["billable"], column["conversation_id"],
-            ))
-            messages.invalidate_recordset()
-        if done:
-            self.env.cr.execute(SQL(
-                "UPDATE cobranza_webhook_event SET state = 'done', attempts = attempts + 1, "
-                "error = NULL WHERE id = ANY(%s)", done.ids))
-            done.invalidate_recordset()
-        return done
+        done = [event.id for event, is_known in zip(self, known, strict=True) if is_known]
+        self.env.cr.execute(SQL(
+            "UPDATE cobranza_webhook_event SET attempts = attempts + 1, error = NULL, "
+            "state = CASE WHEN id = ANY(%s) THEN 'done' ELSE 'waiting' END WHERE id = ANY(%s)",
+            done, self.ids))
+        self.invalidate_recordset(["state", "attempts", "error"])
+        return self

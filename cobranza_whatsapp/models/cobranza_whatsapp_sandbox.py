@@ -1,5 +1,4 @@
 import time
-import uuid
 import zlib
 
 from odoo import api, models
@@ -19,53 +18,15 @@ SIMULATED_REPLIES = (
 
 
 class CobranzaWhatsappSandbox(models.AbstractModel):
-    """Meta's side of the conversation for sandbox accounts, so nothing leaves the server.
+    """Meta's webhooks for sandbox accounts, so nothing leaves the server.
 
-    It answers with the shapes the Graph API uses, so everything above the HTTP call runs
-    unchanged; templates are approved at once, and sent messages get Meta-shaped status
-    updates that go through the same webhook processing as real ones.
+    Meta's answers to calls are simulated by ``tools/graph_api.SandboxGraphApi``; this model
+    plays the other half: sent messages get Meta-shaped status updates (and, as the account
+    says, customers' replies) that go through the same webhook processing as real ones.
     """
 
     _name = "cobranza.whatsapp.sandbox"
     _description = "WhatsApp Sandbox"
-
-    @api.model
-    def _answer(self, account, method, endpoint, *, json=None, params=None, data=None,
-                files=None):
-        parts = [p for p in endpoint.split("/") if p]
-        tail = parts[-1] if parts else ""
-        if method == "POST" and tail == "messages":
-            return self._answer_message(account, json or {})
-        if method == "POST" and tail == "media":
-            return {"id": f"sandbox-media-{uuid.uuid4().hex[:16]}"}
-        if method == "POST" and tail == "message_templates":
-            return {"id": f"sandbox-tpl-{uuid.uuid4().hex[:12]}", "status": "APPROVED",
-                    "category": (json or {}).get("category", "UTILITY")}
-        if method == "GET" and tail == "message_templates":
-            templates = self.env["cobranza.whatsapp.template"].search(
-                [("company_id", "=", account.company_id.id), ("meta_template_id", "!=", False)]
-            )
-            return {"data": [
-                {"id": t.meta_template_id, "name": t.name, "language": t.language,
-                 "status": "APPROVED", "category": t.category,
-                 "quality_score": {"score": "GREEN"}}
-                for t in templates
-            ], "paging": {}}
-        if method == "GET":
-            return {"display_phone_number": account.display_phone_number or "+51 1 555 0100",
-                    "verified_name": account.company_id.name, "quality_rating": "GREEN",
-                    "id": account.phone_number_id or "sandbox"}
-        return {"success": True}
-
-    @api.model
-    def _answer_message(self, account, payload):
-        to = str(payload.get("to", ""))
-        return {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to}],
-            "messages": [{"id": f"wamid.SANDBOX{uuid.uuid4().hex.upper()}",
-                          "message_status": "accepted"}],
-        }
 
     @api.model
     def _simulate_statuses(self, messages):
@@ -86,7 +47,7 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
                     "status": status,
                     "timestamp": str(now + offset * 5),
                     "recipient_id": message.wa_id or "",
-                    "biz_opaque_callback_data": f"cobranza:{message.id}",
+                    "biz_opaque_callback_data": meta_api.callback_data(message.id),
                     "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular",
                                 "category": "utility"},
                 })
@@ -100,9 +61,8 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
                 "statuses": statuses,
             }}],
         }]}
-        for event in meta_api.parse_webhook(payload):
-            if event["kind"] == "status":
-                self.env["cobranza.message"]._apply_status(event)
+        self.env["cobranza.message"]._apply_statuses(
+            [event for event in meta_api.parse_webhook(payload) if event["kind"] == "status"])
         self._simulate_replies(messages, now + 60)
 
     @api.model

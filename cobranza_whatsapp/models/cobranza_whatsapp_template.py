@@ -3,6 +3,7 @@ import re
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import pdf
 
 from ..tools import formatting, meta_api
 
@@ -40,6 +41,28 @@ PURPOSES = [
 ]
 
 PLACEHOLDER_RE = re.compile(r"\{\{(\d+)\}\}")
+# Meta refuses a body parameter over 1,024 characters: the pay links stop short of it.
+PAY_LINKS_LIMIT = 900
+
+
+class LazyValues(dict):
+    """Template values computed when first read (``[]`` or ``get``), then kept."""
+
+    def __init__(self, makers):
+        super().__init__()
+        self._makers = makers
+
+    def __missing__(self, key):
+        if key not in self._makers:
+            raise KeyError(key)
+        value = self[key] = self._makers[key]()
+        return value
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 class CobranzaWhatsappTemplate(models.Model):
@@ -177,9 +200,7 @@ class CobranzaWhatsappTemplate(models.Model):
                                            "templates."))
             payload = template._meta_create_payload()
             try:
-                answer = account._send_api_request(
-                    "POST", f"{account.waba_id or 'sandbox'}/message_templates", json=payload
-                )
+                answer = account._graph_api().create_template(payload)
             except meta_api.MetaError as error:
                 raise UserError(
                     self.env._("Meta did not accept template %(name)s: %(reason)s",
@@ -226,19 +247,8 @@ class CobranzaWhatsappTemplate(models.Model):
 
     @api.model
     def _sync_account(self, account, page_size=100):
-        endpoint = f"{account.waba_id or 'sandbox'}/message_templates"
-        params = {"fields": "id,name,status,category,language,quality_score,rejected_reason",
-                  "limit": page_size}
-        seen_pages = 0
-        while endpoint and seen_pages < 100:
-            answer = account._send_api_request("GET", endpoint, params=params)
-            for item in answer.get("data") or []:
-                self._apply_meta_status(account, item)
-            endpoint = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
-            if endpoint:
-                params = dict(params, after=endpoint)
-                endpoint = f"{account.waba_id or 'sandbox'}/message_templates"
-            seen_pages += 1
+        for item in account._graph_api().list_templates(page_size=page_size):
+            self._apply_meta_status(account, item)
 
     @api.model
     def _apply_meta_status(self, account, item):
@@ -287,6 +297,112 @@ class CobranzaWhatsappTemplate(models.Model):
         self.ensure_one()
         params = [str(values.get(var.source) or "") for var in self.variable_ids.sorted("position")]
         return formatting.render_body(self.body or "", params)
+
+    # === RENDERING AND PAYLOADS === #
+
+    def _message_values(self, message):
+        """The values this template shows for `message`: what it still owes, or (thanks)
+        what it paid."""
+        self.ensure_one()
+        if self.purpose == "thanks":
+            return self._render_values_for(message.partner_id, message.move_ids,
+                                           message.company_id, paid=True)
+        return self._render_values_for(message.partner_id, message._unpaid_moves(),
+                                       message.company_id)
+
+    @api.model
+    def _render_values_for(self, partner, moves, company, paid=False):
+        """The invoice and customer values a template can show, formatted for the customer."""
+        moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        locale = formatting.odoo_lang_to_locale(partner.lang, partner.country_id.code)
+        by_currency = {}
+        for move in moves:
+            value = move.amount_total - move.amount_residual if paid else move.amount_residual
+            by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + value
+        amount = " + ".join(
+            formatting.format_amount(total, currency.name, locale)
+            for currency, total in by_currency.items()
+        )
+        oldest = moves[:1]
+        today = fields.Date.context_today(self)
+        due = oldest.invoice_date_due if oldest else False
+        # Computed on first use: a template asks for a few of these, not all of them.
+        return LazyValues({
+            "partner_name": lambda: partner.name or "",
+            "company_name": lambda: company.name or "",
+            "invoice_numbers": lambda: ", ".join(moves.mapped("name")),
+            "invoice_count": lambda: str(len(moves)),
+            "amount_due": lambda: amount,
+            "due_date": lambda: formatting.format_date(due, locale) if due else "",
+            "days_overdue": lambda: str(max((today - due).days, 0)) if due else "0",
+            "pay_link": lambda: oldest._cobranza_pay_url() if oldest else "",
+            "pay_links": lambda: self._pay_links_text(moves),
+            "pay_path": lambda: oldest._cobranza_pay_path() if oldest else "",
+            "collector_name": lambda: partner._cobranza_collector(company).name or "",
+        })
+
+    @api.model
+    def _pay_links_text(self, moves, limit=PAY_LINKS_LIMIT):
+        """One pay link per invoice, on one line (Meta refuses line breaks in values);
+        past `limit` characters the rest is left to the portal."""
+        parts = []
+        for index, move in enumerate(moves):
+            part = f"{move.name}: {move._cobranza_pay_url()}"
+            if sum(len(p) + 3 for p in parts) + len(part) > limit:
+                parts.append(self.env._("%(count)s more in your customer portal",
+                                        count=len(moves) - index))
+                break
+            parts.append(part)
+        return " · ".join(parts)
+
+    def _send_payload(self, message, account, params, values):
+        """Meta's template message for `message`: header document, body, buttons, and our
+        callback data (echoed in Meta's statuses, it identifies an interrupted send)."""
+        self.ensure_one()
+        header = None
+        if self.header_type == "document":
+            header = self._document_header(message, account)
+        url_suffix = None
+        quick_replies = []
+        url_index = 0
+        reference = message.move_ids[:1].name or ""
+        for index, button in enumerate(self.button_ids.sorted("sequence")):
+            if button.button_type == "url":
+                url_index, url_suffix = index, values["pay_path"]
+            else:
+                quick_replies.append((index, f"{button.payload}:{reference}"))
+        return meta_api.build_template_payload(
+            message.partner_id.cobranza_whatsapp_number.lstrip("+"),
+            self.name,
+            self.language,
+            params,
+            header_document=header,
+            url_button_suffix=url_suffix,
+            url_button_index=url_index,
+            quick_replies=quick_replies,
+            callback_data=meta_api.callback_data(message.id),
+        )
+
+    @api.model
+    def _document_header(self, message, account):
+        """The invoice PDF (several invoices: one PDF with all of them), by id or by link."""
+        moves = message._unpaid_moves().sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        if len(moves) == 1:
+            filename = f"{moves.name.replace('/', '_')}.pdf"
+        else:
+            filename = self.env._("Statement_%(name)s.pdf",
+                                  name=(message.partner_id.name or "").replace(" ", "_")[:40])
+        if message.company_id.cobranza_pdf_mode == "link":
+            # Meta fetches one document by link: a statement links its oldest invoice.
+            oldest = moves[:1]
+            return {"link": oldest._cobranza_pdf_url(),
+                    "filename": f"{oldest.name.replace('/', '_')}.pdf"}
+        content = pdf.merge_pdf([move._cobranza_pdf_content() for move in moves]) \
+            if len(moves) > 1 else moves._cobranza_pdf_content()
+        media_id = self.env["cobranza.whatsapp.media"].sudo()._get_media_id(
+            account, content, filename
+        )
+        return {"id": media_id, "filename": filename}
 
     @api.model
     def _apply_webhook_event(self, account, event):

@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from ..models.cobranza_message import STATES
+from ..tools.message_state import STATES
 
 # An inbound message this soon after ours counts as a reply to it.
 REPLY_HOURS = 72

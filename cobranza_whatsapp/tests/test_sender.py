@@ -7,7 +7,6 @@ import requests
 from odoo import fields
 from odoo.tests import tagged
 
-from ..models import cobranza_message as message_module
 from ..tools import meta_api, poster, rate
 from .common import NOW, CobranzaCommon, LiveAccountCommon
 
@@ -85,7 +84,7 @@ class TestSender(LiveAccountCommon):
         moves = self.env["account.move"]
         for _i in range(15):
             moves |= self._invoice(self.customer, 10.0, days_overdue=4)
-        text = self.env["cobranza.message"]._pay_links_text(moves)
+        text = self.env["cobranza.whatsapp.template"]._pay_links_text(moves)
         self.assertLessEqual(len(text), 1000)
         self.assertIn("more in your customer portal", text)
         self.assertNotIn("\n", text)
@@ -233,12 +232,12 @@ class TestSender(LiveAccountCommon):
     def test_two_workers_share_the_account_rate(self):
         """Two posters (two workers) on one account: together they hold its rate, not twice."""
         self.wa_account.rate_limit = 25
-        target = self.wa_account._http_target(f"{self.wa_account.phone_number_id}/messages")
-        lent = message_module._CallerCursor(self.env.cr)
-        posters = [poster.Poster(message_module._post_call, lent) for _worker in range(2)]
+        client = self.wa_account._graph_api()
+        lent = poster.LentCursor(self.env.cr)
+        posters = [poster.Poster(lent) for _worker in range(2)]
         for worker, outbox in enumerate(posters):
             outbox.submit([
-                poster.Post(1000 * (worker + 1) + i, self.wa_account.id, 25, target,
+                poster.Post(1000 * (worker + 1) + i, self.wa_account.id, 25, client,
                             {"messaging_product": "whatsapp", "to": f"5198700{worker}{i:03d}",
                              "type": "text", "text": {"body": "hola"}})
                 for i in range(15)])
@@ -259,7 +258,7 @@ class TestSender(LiveAccountCommon):
         _move, message = self.queue_reminder(self._customer(
             f"Cliente {self.interrupted_count}", f"+51 97{self.interrupted_count} 111 222",
             self.pe))
-        message.write({"state": "sending", "attempts": 1, "account_id": self.wa_account.id})
+        message._set_sending(account_id=self.wa_account.id)
         self.env.flush_all()
         then = fields.Datetime.now() - datetime.timedelta(minutes=minutes_ago)
         self.env.cr.execute("UPDATE cobranza_message SET write_date = %s WHERE id = %s",
@@ -281,7 +280,7 @@ class TestSender(LiveAccountCommon):
         refused = self._interrupted("refused")
         in_flight = self._interrupted("in_flight")
         too_recent = self._interrupted(minutes_ago=2)
-        settled = self.env["cobranza.message"]._recover_interrupted()
+        settled = self.env["cobranza.message.post"]._recover_interrupted()
         self.assertEqual(settled, {"requeued": 2, "sent": 1, "unconfirmed": 0})
         self.assertEqual(never_posted.state, "queued")
         self.assertEqual(refused.state, "queued", "Meta refused it: the retry rules decide")
@@ -289,18 +288,18 @@ class TestSender(LiveAccountCommon):
         self.assertEqual(in_flight.state, "sending", "in flight: Meta's webhook will tell")
         self.assertEqual(too_recent.state, "sending", "its worker may still be running")
         # Meta's status webhook carries our callback data: the in-flight one was sent.
-        self.env["cobranza.message"]._apply_status({
-            "wamid": "wamid.CONFIRMED", "status": "delivered", "timestamp": "1795000000",
-            "recipient_id": "51987000111", "callback_data": f"cobranza:{in_flight.id}"})
+        self.env["cobranza.message"]._apply_statuses([{
+            "wamid": "wamid.CONFIRMED", "status": "delivered", "timestamp": 1795000000,
+            "recipient_id": "51987000111", "callback_data": f"cobranza:{in_flight.id}"}])
         self.assertEqual((in_flight.state, in_flight.wamid), ("delivered", "wamid.CONFIRMED"))
         # A worker still busy with its message is not raced: the status waits for the wamid.
-        self.assertFalse(self.env["cobranza.message"]._apply_status({
-            "wamid": "wamid.TOO_SOON", "status": "sent", "timestamp": "1795000000",
-            "callback_data": f"cobranza:{too_recent.id}"}))
+        self.assertEqual(self.env["cobranza.message"]._apply_statuses([{
+            "wamid": "wamid.TOO_SOON", "status": "sent", "timestamp": 1795000000,
+            "callback_data": f"cobranza:{too_recent.id}"}]), [False])
         self.assertEqual((too_recent.state, too_recent.wamid), ("sending", False))
         # Without a confirmation, an hour later a person decides.
         unconfirmed = self._interrupted("in_flight", minutes_ago=90)
-        self.env["cobranza.message"]._recover_interrupted()
+        self.env["cobranza.message.post"]._recover_interrupted()
         self.assertEqual(unconfirmed.state, "failed")
         self.assertIn("never confirmed", unconfirmed.error_message)
         # The queue then sends the requeued ones once; the settled ones are not posted again.
@@ -356,13 +355,14 @@ class TestStatuses(CobranzaCommon):
         move = self._invoice(self.customer, 100.0, days_overdue=4)
         self.run_cadence()
         message = self.messages_for(self.customer)
-        message.write({"state": "sent", "wamid": "wamid.TEST1", "sent_at": NOW})
+        message._set_sending()
+        message._set_sent("wamid.TEST1", sent_at=NOW)
         return move, message
 
     def _status(self, status, ts=1763478000, **extra):
         event = {"kind": "status", "wamid": "wamid.TEST1", "status": status, "timestamp": ts}
         event.update(extra)
-        return self.env["cobranza.message"]._apply_status(event)
+        return self.env["cobranza.message"]._apply_statuses([event])[0]
 
     def test_statuses_never_go_back(self):
         _move, message = self._sent_message()
@@ -374,8 +374,9 @@ class TestStatuses(CobranzaCommon):
         self.assertEqual(message.state, "read")
 
     def test_unknown_wamid_is_reported(self):
-        self.assertFalse(self.env["cobranza.message"]._apply_status(
-            {"kind": "status", "wamid": "wamid.UNKNOWN", "status": "read", "timestamp": 1}))
+        self.assertEqual(self.env["cobranza.message"]._apply_statuses(
+            [{"kind": "status", "wamid": "wamid.UNKNOWN", "status": "read", "timestamp": 1}]),
+            [False])
 
     def test_failed_after_sent_falls_back(self):
         _move, message = self._sent_message()

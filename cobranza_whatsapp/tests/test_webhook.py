@@ -3,7 +3,8 @@ import random
 
 from odoo.tests import HttpCase, tagged
 
-from ..tools import graph_mock, meta_api
+from ..tools import meta_api
+from . import graph_mock
 from .common import NOW, CobranzaCommon
 
 SECRET = "app-secret-for-tests"
@@ -33,7 +34,8 @@ class TestWebhook(CobranzaCommon, HttpCase):
         move = self._invoice(partner, 300.0, days_overdue=4)
         self.run_cadence()
         message = self.messages_for(partner).filtered(lambda m: m.move_ids == move)
-        message.write({"state": "sent", "wamid": wamid, "sent_at": NOW})
+        message._set_sending()
+        message._set_sent(wamid, sent_at=NOW)
         return move, message
 
     def events(self):

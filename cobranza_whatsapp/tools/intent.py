@@ -19,7 +19,22 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-INTENTS = ("paid", "promise", "plan", "dispute", "person", "stop", "thanks", "unknown")
+# The one table of intents: what a reply can mean, with the words people read for it
+# (translated as the labels of the message's `intent` field).
+INTENT_LABELS = (
+    ("paid", "Already paid"),
+    ("promise", "Promise to pay"),
+    ("plan", "Asks for a payment plan"),
+    ("dispute", "Disputes the invoice"),
+    ("person", "Asks for a person"),
+    ("stop", "Asks to stop messages"),
+    ("thanks", "Thanks / acknowledgement"),
+    ("unknown", "Not understood"),
+)
+INTENTS = tuple(code for code, _label in INTENT_LABELS)
+# The intents the automation can act on by itself (each has a setting: act, ask a person
+# or do nothing; see res.company ``cobranza_intent_<intent>``).
+ACTIONABLE_INTENTS = ("paid", "promise", "plan", "dispute", "person", "stop")
 QUICK_REPLY_PAYLOADS = {"PAID": "paid", "PLAN": "plan", "PERSON": "person", "STOP": "stop",
                         "PROMISE": "promise", "DISPUTE": "dispute"}
 LOW_CONFIDENCE = 0.6

@@ -17,6 +17,8 @@ MAX_ATTEMPTS = 6
 
 RETRY_CODES = {130429, 131056, 131000, 131016, 131057, 80007, 4, 2, 3}
 ACCOUNT_CODES = {190, 368, 131031, 131042}
+# Meta errors after which the customer must be reached on another channel.
+FALLBACK_CODES = frozenset({131026, 131047, 131049, 131050, 133010})
 
 ERROR_REASONS = {
     130429: _lt("Meta's sending rate was reached; the message will be retried."),
@@ -145,6 +147,25 @@ def check_param(value, label):
         raise ValueError(_lt("A template value has line breaks, tabs or many spaces, which "
                              "Meta refuses: %(label)s") % {"label": label})
     return value
+
+
+CALLBACK_PREFIX = "cobranza:"
+
+
+def callback_data(message_id):
+    """What we give Meta with each message; its statuses echo it back."""
+    return f"{CALLBACK_PREFIX}{message_id}"
+
+
+def message_id_from_callback(value):
+    """Our message id in a status's callback data, or None (ASCII digits only)."""
+    value = value or ""
+    if not value.startswith(CALLBACK_PREFIX):
+        return None
+    digits = value[len(CALLBACK_PREFIX):]
+    if not digits or not digits.isascii() or not digits.isdecimal() or len(digits) > 9:
+        return None
+    return int(digits)
 
 
 def build_template_payload(to, template_name, language, body_params, *, header_document=None,

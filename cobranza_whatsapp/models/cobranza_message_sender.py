@@ -1,0 +1,408 @@
+import datetime
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import meta_api, poster
+from ..tools.concurrency import CONCURRENCY_ERRORS
+
+_logger = logging.getLogger(__name__)
+
+PARALLEL_REQUESTS = 8
+BATCH_SIZE = 200
+# Meta paused the template: its messages wait this long before the sender looks again.
+PAUSED_TEMPLATE_RECHECK = datetime.timedelta(hours=1)
+
+
+class ChatterNotes(dict):
+    """Chatter notes of a batch (invoice id -> bodies), logged at once at its end.
+
+    Compared by identity: Odoo reuses an environment whose context compares equal, and two
+    empty buffers must not be taken for one another.
+    """
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+
+class CobranzaMessageSender(models.AbstractModel):
+    """The sender: drains the outbox in batches, posts WhatsApp messages through the account's
+    Graph API client on the poster's threads, and applies Meta's answers; SMS and e-mail go
+    to Odoo's own queues."""
+
+    _name = "cobranza.message.sender"
+    _description = "Collection Message Sender"
+
+    # === CRON ENTRY POINT === #
+
+    @api.model
+    def _cron_send(self):
+        self.env["cobranza.message.post"]._recover_interrupted()
+        self._process_queue(auto_commit=True)
+
+    # === QUEUE DRAIN === #
+
+    @api.model
+    def _queue_domain(self, now):
+        return [
+            ("state", "=", "queued"),
+            ("direction", "=", "out"),
+            ("channel", "in", ("whatsapp", "sms", "email")),
+            ("scheduled_at", "<=", now),
+            "|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", now),
+        ]
+
+    def _poster(self, own_transactions=False):
+        """The network half. The cron's poster journals in transactions of its own, so the
+        journal survives the worker; inside the caller's transaction it writes there."""
+        cursors = self.env.registry.cursor if own_transactions else poster.LentCursor(
+            self.env.cr)
+        return poster.Poster(cursors, parallel=PARALLEL_REQUESTS)
+
+    @api.model
+    def _process_queue(self, *, auto_commit=False, batch_size=BATCH_SIZE, max_batches=None,
+                       now=None):
+        """Drain due messages in batches locked with SKIP LOCKED, so workers never collide.
+
+        With `auto_commit` (the cron) a batch is committed as ``sending`` before any of it is
+        posted; it is posted on threads while the next batch is prepared, and answers are
+        recorded and committed as they come. Without it (tests, "send reminder now") each
+        batch is posted and recorded inside the caller's transaction. `now` lets the demo
+        replay the last business day; the cron always uses the clock.
+        """
+        processed = batches = 0
+        more = True
+        with self._poster(own_transactions=auto_commit) as outbox:
+            waiting = {}
+            while more or outbox.pending:
+                # Keep at most one batch in flight while the next one is prepared.
+                self._record_answers(outbox.results(at_least=batch_size if more else 0),
+                                     waiting, auto_commit)
+                if not more:
+                    continue
+                if max_batches is not None and batches >= max_batches:
+                    more = False
+                    continue
+                domain = self._queue_domain(now or fields.Datetime.now())
+                try:
+                    candidates = self.search(domain, order="scheduled_at, id", limit=batch_size)
+                    batch = candidates.try_lock_for_update().filtered_domain(domain)
+                except CONCURRENCY_ERRORS:
+                    if not auto_commit:
+                        raise
+                    self.env.cr.rollback()  # another worker took them: nothing of ours lost
+                    continue
+                if not batch:
+                    more = False
+                    continue
+                posts = batch._prepare_batch(waiting)
+                processed += len(batch)
+                batches += 1
+                if auto_commit:
+                    remaining = self.search_count(domain)
+                    time_left = self.env["ir.cron"]._commit_progress(len(batch),
+                                                                     remaining=remaining)
+                    more = bool(remaining) and time_left > 0
+                elif len(candidates) < batch_size:
+                    more = False
+                outbox.submit(posts)
+                if not auto_commit:
+                    self._record_answers(outbox.results(wait=True), waiting, auto_commit)
+        return processed
+
+    def _send_batch(self):
+        """Send these messages now, in the caller's transaction ("send reminder now")."""
+        with self._poster() as outbox:
+            waiting = {}
+            outbox.submit(self._prepare_batch(waiting))
+            self._record_answers(outbox.results(wait=True), waiting, False)
+
+    @api.model
+    def _record_answers(self, answers, waiting, auto_commit):
+        """Meta's answers (or errors) applied to their messages, with the chatter notes."""
+        if not answers:
+            return
+        chatter = ChatterNotes()
+        sandbox = self.browse()
+        for key, answer in answers:
+            message, account = waiting.pop(key)
+            message.with_context(cobranza_chatter=chatter)._record_outcome(account, answer)
+            if account.mode == "sandbox":
+                sandbox |= message
+        self._log_chatter(chatter)
+        # Meta's status webhooks, simulated for the sandbox's sends of this batch.
+        self.env["cobranza.whatsapp.sandbox"]._simulate_statuses(sandbox)
+        if auto_commit:
+            self.env["ir.cron"]._commit_progress(0)
+
+    def _prepare_batch(self, waiting):
+        """Prepare every message: SMS and e-mail go out now, WhatsApp messages are marked
+        ``sending`` and returned as posts for the poster.
+
+        The batch is prepared in one savepoint; if any message raises, it is prepared again
+        one message per savepoint, so one bad message never stops the others.
+        """
+        self.fetch(["partner_id", "move_ids", "template_id", "level_id", "channel", "company_id"])
+        self.move_ids.fetch(["payment_state", "amount_residual", "amount_total", "state",
+                             "currency_id", "name", "access_token", "invoice_date_due", "date",
+                             "move_type"])
+        self.move_ids._cobranza_ensure_tokens()
+        try:
+            chatter = ChatterNotes()
+            with self.env.cr.savepoint():
+                prepared = [item for message in self.with_context(cobranza_chatter=chatter)
+                            if (item := message._send_one())]
+        except CONCURRENCY_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - retried message by message just below
+            chatter = ChatterNotes()
+            prepared = []
+            for message in self.with_context(cobranza_chatter=chatter):
+                try:
+                    with self.env.cr.savepoint():
+                        item = message._send_one()
+                    if item:
+                        prepared.append(item)
+                except CONCURRENCY_ERRORS:
+                    raise
+                except Exception as error:  # noqa: BLE001 - one bad message only
+                    _logger.exception("Collection message %s could not be sent", message.id)
+                    message._set_failed(self.env._("Unexpected error while sending: %(error)s",
+                                                   error=type(error).__name__))
+        self._log_chatter(chatter)
+        posts = []
+        for message, account, client, payload in prepared:
+            waiting[message.id] = (message, account)
+            posts.append(poster.Post(message.id, account.id, account.rate_limit, client,
+                                     payload))
+        return posts
+
+    # === ONE MESSAGE === #
+
+    def _send_one(self):
+        """Send SMS and e-mail now; for WhatsApp return what the network phase posts."""
+        self.ensure_one()
+        self = self._in_company_lang()  # noqa: PLW0642
+        if self.template_id.purpose == "thanks" or self.kind == "text":
+            return self._send_whatsapp()
+        unpaid = self._unpaid_moves()
+        if self.move_ids and not unpaid:
+            self._set_cancelled(self.env._("The invoices were paid before the reminder went "
+                                           "out."))
+            return None
+        if unpaid != self.move_ids:
+            self.move_ids = unpaid
+        if self.channel == "whatsapp":
+            return self._send_whatsapp()
+        if self.channel == "sms":
+            self._send_sms()
+        elif self.channel == "email":
+            self._send_email()
+        return None
+
+    def _whatsapp_account(self):
+        return self.account_id or self.env["cobranza.whatsapp.account"].sudo().search(
+            [("company_id", "=", self.company_id.id), ("active", "=", True)], limit=1
+        )
+
+    def _send_whatsapp(self):
+        """Checks, rendering and the payload; returns (message, account, client, payload)
+        for the poster, or None when the message does not leave now."""
+        partner = self.partner_id
+        if self.kind == "text":  # a reply to a customer who wrote to us
+            to = partner.cobranza_wa_id or (partner.cobranza_whatsapp_number or "").lstrip("+")
+            reachable = to and partner.cobranza_consent != "optout"
+        else:
+            to = (partner.cobranza_whatsapp_number or "").lstrip("+")
+            reachable = to and partner.cobranza_consent == "optin"
+        if not reachable:
+            self._fallback(self.env._("WhatsApp is not possible for this customer any more "
+                                      "(consent or number)."))
+            return None
+        account = self._whatsapp_account()
+        if not account:
+            self._set_failed(self.env._("No WhatsApp account is configured for %(company)s.",
+                                        company=self.company_id.name))
+            return None
+        if account.state != "active":
+            return None  # waits in the queue until a manager resumes the account
+        if self.kind == "text":
+            payload = meta_api.build_text_payload(to, self.body or "")
+            self._set_sending(account_id=account.id, to_number="+" + to)
+            return (self, account, account._graph_api(), payload)
+        template = self.template_id
+        if not template:
+            self._set_failed(self.env._("The level has no WhatsApp template."))
+            return None
+        if template.status == "paused":
+            # Meta paused it; it resumes when the template is approved again.
+            self.next_attempt_at = fields.Datetime.now() + PAUSED_TEMPLATE_RECHECK
+            return None
+        if not template._is_sendable():
+            self._fallback(self.env._("Template %(name)s is not approved by Meta (%(status)s).",
+                                      name=template.name, status=template.status))
+            return None
+        try:
+            values = template._message_values(self)
+            params = template._render_params(values)
+            body = template._render_text(values)
+        except ValueError as error:
+            self._set_failed(self.env._("The message cannot be built: %(reason)s",
+                                        reason=self.env._(str(error))))
+            return None
+        self._set_sending(account_id=account.id, to_number=partner.cobranza_whatsapp_number,
+                          body=body)
+        try:
+            payload = template._send_payload(self, account, params, values)
+        except meta_api.MetaError as error:  # the PDF upload failed
+            self._handle_meta_error(account, error)
+            return None
+        return (self, account, account._graph_api(), payload)
+
+    def _record_outcome(self, account, outcome):
+        """Meta's answer (or error) for this message, applied in the worker's transaction."""
+        self = self._in_company_lang()  # noqa: PLW0642
+        if isinstance(outcome, meta_api.MetaError):
+            self._handle_meta_error(account, outcome)
+            return
+        try:
+            result = meta_api.parse_send_response(outcome)
+        except meta_api.MetaError as error:
+            self._handle_meta_error(account, error)
+            return
+        self._set_sent(result["wamid"], result.get("wa_id"))
+        partner = self.partner_id
+        if result.get("wa_id") and partner.cobranza_wa_id != result["wa_id"]:
+            partner.sudo().cobranza_wa_id = result["wa_id"]
+        if self.kind == "text":
+            self._note_reply_on_customer()
+        else:
+            self._post_in_chatter()
+
+    def _handle_meta_error(self, account, error):
+        reason = self.env._(meta_api.error_reason(error.code))
+        vals = {"error_code": error.code or 0, "error_message": reason}
+        if error.kind == meta_api.ACCOUNT:
+            self._set_queued(give_back_attempt=True, **vals)
+            account.sudo()._stop(reason)
+        elif error.kind == meta_api.RETRY and self.attempts < meta_api.MAX_ATTEMPTS:
+            delay = meta_api.backoff_seconds(self.attempts)
+            self._set_queued(retry_at=fields.Datetime.now() + datetime.timedelta(seconds=delay),
+                             **vals)
+        else:
+            self._set_failed(reason, code=error.code or 0)
+            if error.code in meta_api.FALLBACK_CODES:
+                self._fallback(reason)
+
+    def _fallback(self, reason):
+        """Reach the customer on the level's other channel; this message records why not here."""
+        level = self.level_id
+        channel = level.fallback_channel if level else "none"
+        if self.state not in ("failed", "cancelled"):
+            self._set_cancelled(reason)
+        if channel in (False, "none") or self.fallback_of_id or self.kind == "text":
+            return self.browse()
+        return self.create(self._outbound_values(
+            self.partner_id, self.move_ids, self.company_id, channel=channel,
+            level_id=level.id, fallback_of_id=self.id))
+
+    # === SMS AND E-MAIL === #
+
+    def _send_sms(self):
+        moves = self._unpaid_moves()
+        level = self.level_id
+        partner = self.partner_id
+        if not partner.phone:
+            self._set_failed(self.env._("The customer has no phone number for SMS."))
+            return
+        template = level.sms_template_id
+        if not template:
+            self._set_failed(self.env._("The level has no SMS template."))
+            return
+        move = moves[:1]
+        body = template._render_field("body", move.ids, compute_lang=True)[move.id]
+        sms = self.env["sms.sms"].sudo().create({
+            "number": partner.cobranza_whatsapp_number or partner.phone,
+            "partner_id": partner.id,
+            "body": body,
+        })
+        self._set_sent(body=body, to_number=sms.number, attempts=self.attempts + 1)
+        self._post_in_chatter()
+
+    def _send_email(self):
+        moves = self._unpaid_moves()
+        template = self.level_id.mail_template_id
+        if not template:
+            self._set_failed(self.env._("The level has no e-mail template."))
+            return
+        if not self.partner_id.email:
+            self._set_failed(self.env._("The customer has no e-mail address."))
+            return
+        move = moves[:1]
+        template.sudo().send_mail(move.id, force_send=False)
+        body = template._render_field("subject", move.ids, compute_lang=True)[move.id]
+        self._set_sent(body=body, attempts=self.attempts + 1)
+
+    # === MESSAGES FOR A PURPOSE AND FREE-FORM REPLIES === #
+
+    @api.model
+    def _queue_purpose(self, partner, moves, purpose):
+        """Queue the company's template for this purpose (thanks, broken promise, plan…),
+        when the customer can receive WhatsApp."""
+        company = moves[:1].company_id or self.env.company
+        if purpose == "thanks" and not company.cobranza_send_thanks:
+            return self.browse()
+        template = self.env["cobranza.whatsapp.template"].sudo().search([
+            ("company_id", "=", company.id), ("purpose", "=", purpose),
+            ("status", "=", "approved"),
+        ], limit=1)
+        if not template or partner.cobranza_consent != "optin" or \
+                not partner.cobranza_whatsapp_number:
+            return self.browse()
+        return self.create(self._outbound_values(partner, moves, company,
+                                                 template_id=template.id))
+
+    @api.model
+    def _send_text(self, partner, body, reply_to=None):
+        """Free-form text, which Meta only accepts within 24 h of the customer's message.
+
+        It goes through the sender like any message (the outbox, the journal, the one
+        client), at once, in the caller's transaction.
+        """
+        partner = partner.commercial_partner_id
+        if not partner.cobranza_window_until or \
+                partner.cobranza_window_until < fields.Datetime.now():
+            raise UserError(self.env._(
+                "%(customer)s has not written in the last 24 hours: WhatsApp only allows an "
+                "approved template now.", customer=partner.display_name))
+        if partner.cobranza_consent == "optout":
+            raise UserError(self.env._("%(customer)s asked not to receive WhatsApp messages.",
+                                       customer=partner.display_name))
+        company = reply_to.company_id if reply_to else self.env.company
+        account = self.env["cobranza.whatsapp.account"].sudo()._get_for_company(company)
+        if not account:
+            raise UserError(self.env._("No active WhatsApp account for %(company)s.",
+                                       company=company.name))
+        try:
+            meta_api.build_text_payload("0", body)
+        except ValueError as error:
+            raise UserError(self.env._(str(error))) from None
+        message = self.sudo().create(self._outbound_values(
+            partner, reply_to.move_ids if reply_to else self.env["account.move"], company,
+            kind="text", body=body, account_id=account.id))
+        message._send_batch()
+        return message
+
+    def _note_reply_on_customer(self):
+        self.partner_id.sudo().message_post(
+            body=Markup("<p>%s</p><p>%s</p>") % (
+                self.env._("WhatsApp reply by %(user)s:", user=self.env.user.name), self.body),
+            message_type="comment", subtype_xmlid="mail.mt_note")
