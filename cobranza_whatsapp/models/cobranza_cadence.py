@@ -1,20 +1,45 @@
+import collections
 import datetime
 import logging
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import cadence, scoring, send_window
 from ..tools.concurrency import CONCURRENCY_ERRORS
+from ..tools.receivable import OPEN_RECEIVABLE_WHERE
+from .res_partner import Score
 
 _logger = logging.getLogger(__name__)
 
-OPEN_INVOICE_WHERE = SQL(
-    "m.move_type = 'out_invoice' AND m.state = 'posted' "
-    "AND m.payment_state IN ('not_paid', 'partial') AND m.amount_residual > 0"
-)
+# Customers per batch: one savepoint, a fixed number of queries.
+BATCH_SIZE = 1000
 # Replies to our messages over this many days feed the payment probability.
 RESPONSIVENESS_DAYS = 180
+# The frequency cap counts the messages of this many last days.
+FREQUENCY_CAP_DAYS = 7
+# Holidays are read this far ahead: a message deferred past them lands inside the horizon.
+HOLIDAY_HORIZON_DAYS = 45
+# A factor that moves the log-odds of paying by less than this is not worth a line.
+MIN_FACTOR_SHOWN = 0.05
+# How the cadence writes the invoices it reached: as the collection automation, not as an
+# accountant editing the entry (no re-synchronisation of its lines, no balance check,
+# no "manually modified" flag); only collection fields are written.
+MOVE_WRITE_CONTEXT = {
+    "skip_invoice_sync": True,
+    "check_move_validity": False,
+    "skip_is_manually_modified": True,
+}
+# What that write and the compute of the collection state read of an invoice: fetched
+# up front, one query per batch instead of every column of account.move.
+MOVE_WRITE_PREFETCH = [
+    "move_type", "state", "name", "journal_id", "company_id", "currency_id",
+    "sequence_number", "posted_before", "inalterable_hash", "statement_line_id",
+    "payment_state", "amount_residual", "invoice_date_due", "cobranza_excluded",
+    "cobranza_handoff", "cobranza_level_id", "cobranza_plan_ids", "cobranza_promise_ids",
+]
 
 
 class CobranzaCadence(models.AbstractModel):
@@ -27,8 +52,6 @@ class CobranzaCadence(models.AbstractModel):
 
     _name = "cobranza.cadence"
     _description = "Collection Cadence"
-
-    BATCH_SIZE = 1000  # customers per batch
 
     # === CRON ENTRY POINT === #
 
@@ -57,8 +80,8 @@ class CobranzaCadence(models.AbstractModel):
         remaining = len(all_partner_ids)
         if auto_commit:
             self.env["ir.cron"]._commit_progress(remaining=remaining)
-        for start in range(0, len(all_partner_ids), self.BATCH_SIZE):
-            batch = all_partner_ids[start:start + self.BATCH_SIZE]
+        for start in range(0, len(all_partner_ids), BATCH_SIZE):
+            batch = all_partner_ids[start:start + BATCH_SIZE]
             try:
                 with self.env.cr.savepoint():
                     batch_stats = self._run_batch(company, batch, level_rules, levels, today,
@@ -121,7 +144,7 @@ class CobranzaCadence(models.AbstractModel):
         query = SQL(
             "SELECT DISTINCT m.commercial_partner_id FROM account_move m "
             "WHERE %s AND m.company_id = %s AND m.invoice_date_due <= %s %s ORDER BY 1",
-            OPEN_INVOICE_WHERE, company.id, horizon,
+            OPEN_RECEIVABLE_WHERE, company.id, horizon,
             SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
             if partner_ids is not None else SQL(""),
         )
@@ -140,7 +163,7 @@ class CobranzaCadence(models.AbstractModel):
                 ("calendar_id", "in", (calendar.id, False)),
                 ("resource_id", "=", False),
                 ("date_to", ">=", start),
-                ("date_from", "<=", start + datetime.timedelta(days=45)),
+                ("date_from", "<=", start + datetime.timedelta(days=HOLIDAY_HORIZON_DAYS)),
             ])
             for leave in leaves:
                 day = leave.date_from.date()
@@ -174,7 +197,7 @@ class CobranzaCadence(models.AbstractModel):
              WHERE %(open)s AND m.company_id = %(company)s
                AND m.commercial_partner_id = ANY(%(partners)s)
             """,
-            today=today, open=OPEN_INVOICE_WHERE, company=company.id, partners=partner_ids,
+            today=today, open=OPEN_RECEIVABLE_WHERE, company=company.id, partners=partner_ids,
         ))
         invoices = [
             cadence.Invoice(id=row[0], partner_id=row[1], days_overdue=(today - row[2]).days,
@@ -226,14 +249,22 @@ class CobranzaCadence(models.AbstractModel):
                AND create_date >= %s AND partner_id = ANY(%s)
           GROUP BY 1
             """,
-            now - datetime.timedelta(days=7), partner_ids,
+            now - datetime.timedelta(days=FREQUENCY_CAP_DAYS), partner_ids,
         ))
         recent = dict(cr.fetchall())
         cr.execute(SQL(
-            "SELECT id, cobranza_broken_promises FROM res_partner WHERE id = ANY(%s)",
+            """
+            SELECT id, cobranza_broken_promises, cobranza_risk_computed, cobranza_type_computed,
+                   cobranza_risk_reason, cobranza_pay_probability,
+                   cobranza_pay_probability_reason
+              FROM res_partner WHERE id = ANY(%s)
+            """,
             partner_ids,
         ))
-        broken = {row[0]: row[1] or 0 for row in cr.fetchall()}
+        broken, stored = {}, {}
+        for row in cr.fetchall():
+            broken[row[0]] = row[1] or 0
+            stored[row[0]] = Score(*row[2:])
         cr.execute(SQL(
             """
             SELECT partner_id, count(*) FROM cobranza_promise
@@ -254,7 +285,7 @@ class CobranzaCadence(models.AbstractModel):
             partner_ids, now - datetime.timedelta(days=RESPONSIVENESS_DAYS),
         ))
         exchanges = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
-        risk_rows = []
+        scores = {}
         probabilities = {}
         for partner_id in partner_ids:
             days, amount = open_by_partner.get(partner_id, (0, 0.0))
@@ -268,10 +299,10 @@ class CobranzaCadence(models.AbstractModel):
             risk, reasons = scoring.risk_segment(risk_input, context["thresholds"])
             probability, factors = scoring.payment_probability(risk_input, context["thresholds"])
             probabilities[partner_id] = probability
-            risk_rows.append((partner_id, risk, scoring.customer_type(paid_count),
-                              self._reasons_text(reasons), round(probability * 100),
-                              self._factors_text(factors)))
-        self._store_risk(risk_rows)
+            scores[partner_id] = Score(
+                risk, scoring.customer_type(paid_count), self._reasons_text(reasons),
+                round(probability * 100), self._factors_text(factors))
+        self.env["res.partner"].sudo()._cobranza_store_scores(scores, stored)
         cr.execute(SQL(
             """
             SELECT id, cobranza_risk, cobranza_customer_type, cobranza_consent,
@@ -308,39 +339,10 @@ class CobranzaCadence(models.AbstractModel):
         lines = []
         ordered = sorted(factors, key=lambda kv: (kv[0] != "baseline", -abs(kv[1])))
         for key, value in ordered:
-            if abs(value) < 0.05:
+            if abs(value) < MIN_FACTOR_SHOWN:
                 continue
             lines.append(f"{self.env._(scoring.FACTOR_LABELS[key])}: {value:+.1f}")
         return "\n".join(lines)
-
-    def _store_risk(self, rows):
-        if not rows:
-            return
-        self.env.cr.execute(SQL(
-            """
-            UPDATE res_partner p
-               SET cobranza_risk_computed = v.risk,
-                   cobranza_risk = COALESCE(p.cobranza_risk_manual, v.risk),
-                   cobranza_type_computed = v.ctype,
-                   cobranza_customer_type = COALESCE(p.cobranza_type_manual, v.ctype),
-                   cobranza_risk_reason = v.reason,
-                   cobranza_pay_probability = v.probability,
-                   cobranza_pay_probability_reason = v.factors
-              FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS risk,
-                           unnest(%s::varchar[]) AS ctype, unnest(%s::text[]) AS reason,
-                           unnest(%s::int[]) AS probability, unnest(%s::text[]) AS factors) v
-             WHERE p.id = v.id
-               AND (p.cobranza_risk_computed, p.cobranza_type_computed, p.cobranza_risk_reason,
-                    p.cobranza_pay_probability, p.cobranza_pay_probability_reason)
-                   IS DISTINCT FROM (v.risk, v.ctype, v.reason, v.probability, v.factors)
-            """,
-            *([r[i] for r in rows] for i in range(6)),
-        ))
-        self.env["res.partner"].invalidate_model([
-            "cobranza_risk_computed", "cobranza_risk", "cobranza_type_computed",
-            "cobranza_customer_type", "cobranza_risk_reason", "cobranza_pay_probability",
-            "cobranza_pay_probability_reason",
-        ])
 
     def _scheduled_at(self, partner_id, now, context):
         """The first instant inside the contact window of the customer's country and zone."""
@@ -410,75 +412,47 @@ class CobranzaCadence(models.AbstractModel):
         if message_vals:
             messages = self.env["cobranza.message"].create(message_vals)
             stats["messages"] += len(messages)
-        handoff_moves = {m for _step, _level, invoice_ids in handoffs for m in invoice_ids}
-        reached_moves = [move_id for move_id, _level in inserted]
-        # One UPDATE per batch writes the level and the state the compute would give: these
-        # invoices are open, not excluded, paused nor promised (the query filtered them).
-        cr.execute(SQL(
-            """
-            UPDATE account_move m
-               SET cobranza_level_id = v.level_id, cobranza_level_date = %s,
-                   cobranza_handoff = m.cobranza_handoff OR v.handoff,
-                   cobranza_state = CASE WHEN v.handoff THEN 'handoff' ELSE 'reminded' END
-              FROM (SELECT unnest(%s::int[]) AS move_id, unnest(%s::int[]) AS level_id,
-                           unnest(%s::bool[]) AS handoff) v
-             WHERE m.id = v.move_id
-            """,
-            now, reached_moves, [level_id for _move, level_id in inserted],
-            [move_id in handoff_moves for move_id in reached_moves],
-        ))
-        self.env["account.move"].browse(reached_moves).invalidate_recordset(
-            ["cobranza_level_id", "cobranza_level_date", "cobranza_handoff", "cobranza_state"])
+        self._mark_reached(inserted, handoffs, level_by_id, now)
         if handoffs:
             stats["handoffs"] += len(handoffs)
-            self._hand_off(company, handoffs)
+            self.env["res.partner"]._cobranza_hand_off(company, handoffs)
+        self.env["account.move"].browse([move_id for move_id, _level in inserted]) \
+            .invalidate_recordset(["cobranza_step_ids"], flush=False)
         self.env["cobranza.step"].invalidate_model()
+        # Inside the batch's savepoint: a concurrent run's update fails here, not at commit.
         self.env.flush_all()
 
-    def _message_values(self, company, step, level, invoice_ids, now, context):
-        template = level.template_id
-        if step.variant == "b" and level.template_b_id:
-            template = level.template_b_id
-        if len(invoice_ids) > 1 and level.statement_template_id and step.variant != "b":
-            template = level.statement_template_id
-        return {
-            "direction": "out",
-            "channel": step.channel,
-            "state": "queued",
-            "company_id": company.id,
-            "partner_id": step.partner_id,
-            "move_ids": [(6, 0, invoice_ids)],
-            "level_id": level.id,
-            "template_id": template.id if step.channel == cadence.WHATSAPP else False,
-            "ab_variant": step.variant if level.template_b_id else False,
-            "scheduled_at": self._scheduled_at(step.partner_id, now, context),
-        }
+    def _mark_reached(self, inserted, handoffs, level_by_id, now):
+        """Write the level each invoice reached: one ``write`` per (level, hand-off).
 
-    def _hand_off(self, company, handoffs):
-        """A person takes over (the invoices were marked with their level): the collector
-        gets an activity."""
-        moves = self.env["account.move"].browse(
-            [m for _step, _level, invoice_ids in handoffs for m in invoice_ids])
-        partners = self.env["res.partner"].browse([step.partner_id for step, _l, _i in handoffs])
-        partners.fetch(["cobranza_collector_id", "user_id", "name"])
-        moves.fetch(["name"])
-        collectors = partners._cobranza_collectors(company)
-        activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        deadline = fields.Date.context_today(self)
-        # One batched create, without the e-mail notification per activity: the collector
-        # sees them in the activity menu; a run can hand over hundreds of cases.
-        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
-            "res_model_id": model_id,
-            "res_id": step.partner_id,
-            "activity_type_id": activity_type.id,
-            "user_id": collectors[step.partner_id].id,
-            "date_deadline": deadline,
-            "summary": self.env._("Collection: %(level)s", level=level.name),
-            "note": self.env._(
-                "Invoices %(invoices)s, %(amount)s overdue. The automation waits while "
-                "you own this case; see the Collections tab for the history.",
-                invoices=", ".join(moves.browse(invoice_ids).mapped("name")),
-                amount=f"{step.amount:,.2f}",
-            ),
-        } for step, level, invoice_ids in handoffs])
+        Through the ORM, so the collection state is its compute's and a hand-off is
+        tracked in the invoice's chatter; the level, its date, the hand-off and the state
+        of an invoice go in a single UPDATE of its row when the ORM flushes.
+        """
+        handoff_moves = {m for _step, _level, invoice_ids in handoffs for m in invoice_ids}
+        groups = collections.defaultdict(list)
+        for move_id, level_id in inserted:
+            groups[level_id, move_id in handoff_moves].append(move_id)
+        moves = self.env["account.move"].sudo().with_context(**MOVE_WRITE_CONTEXT)
+        moves.browse([move_id for move_id, _level in inserted]).fetch(MOVE_WRITE_PREFETCH)
+        for (level_id, handoff), move_ids in groups.items():
+            vals = {"cobranza_level_id": level_id, "cobranza_level_date": now}
+            note = ""
+            if handoff:
+                vals["cobranza_handoff"] = True
+                note = Markup("<p>%s</p>") % self.env._(
+                    "Collection level %(level)s hands this invoice to a person.",
+                    level=level_by_id[level_id].name)
+            moves.browse(move_ids)._cobranza_write_tracked(vals, note)
+
+    def _message_values(self, company, step, level, invoice_ids, now, context):
+        template = level._template_for(step.variant, len(invoice_ids))
+        return self.env["cobranza.message"]._outbound_values(
+            self.env["res.partner"].browse(step.partner_id),
+            self.env["account.move"].browse(invoice_ids), company,
+            channel=step.channel,
+            level_id=level.id,
+            template_id=template.id if step.channel == cadence.WHATSAPP else False,
+            ab_variant=step.variant if level.template_b_id else False,
+            scheduled_at=self._scheduled_at(step.partner_id, now, context),
+        )

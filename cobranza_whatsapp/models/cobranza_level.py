@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import kpi
+from ..tools import cadence, kpi
 
 CHANNELS = [
     ("whatsapp", "WhatsApp"),
@@ -218,6 +218,26 @@ class CobranzaLevel(models.Model):
         return True
 
     # === BUSINESS METHODS === #
+
+    def _template_for(self, variant="a", invoice_count=1):
+        """The WhatsApp template a step of this level sends: the one rule for every sender.
+
+        Variant B, when the level tests one, wins over the statement template: the test
+        compares two templates, a third one for several invoices would spoil it.
+        """
+        self.ensure_one()
+        if variant == "b" and self.template_b_id:
+            return self.template_b_id
+        if invoice_count > 1 and self.statement_template_id:
+            return self.statement_template_id
+        return self.template_id
+
+    def _ab_variant_for(self, partner):
+        """The A/B variant this customer gets at this level, "a" when the level tests none."""
+        self.ensure_one()
+        if not self.template_b_id:
+            return "a"
+        return cadence.ab_variant(partner.id, self.id, self.ab_split)
 
     def _segments(self):
         """The (risk, customer type) pairs this level applies to."""

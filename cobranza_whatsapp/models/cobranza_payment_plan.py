@@ -4,6 +4,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools import plans
+from ..tools.receivable import is_open
+
+DEFAULT_INSTALMENTS = 3
+# Days an instalment may be late before the plan is broken.
+DEFAULT_GRACE_DAYS = 3
+# The customer is reminded this many days before each instalment.
+REMIND_DAYS_BEFORE = 2
+# Active plans followed per run of the cron.
+FOLLOW_BATCH_SIZE = 5000
 
 
 class CobranzaPaymentPlan(models.Model):
@@ -35,14 +44,15 @@ class CobranzaPaymentPlan(models.Model):
     line_ids = fields.One2many("cobranza.payment.plan.line", "plan_id", string="Instalments",
                                copy=True)
     source_message_id = fields.Many2one("cobranza.message", string="From Message")
-    instalment_count = fields.Integer(string="Number of Instalments", default=3)
+    instalment_count = fields.Integer(string="Number of Instalments",
+                                      default=DEFAULT_INSTALMENTS)
     first_date = fields.Date(default=fields.Date.context_today)
     interval = fields.Selection(
         [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")],
         default="monthly", required=True)
     first_amount = fields.Monetary(currency_field="currency_id",
                                    help="Leave empty for equal instalments.")
-    grace_days = fields.Integer(default=3)
+    grace_days = fields.Integer(default=DEFAULT_GRACE_DAYS)
 
     @api.depends("partner_id", "amount_total")
     def _compute_name(self):
@@ -120,7 +130,7 @@ class CobranzaPaymentPlan(models.Model):
     @api.model
     def _create_plan(self, partner, moves, count, first_date, interval="monthly",
                      first_amount=None, message=None):
-        moves = moves.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        moves = moves.filtered(is_open)
         if not moves:
             raise UserError(self.env._("There is no open invoice to put in a plan."))
         if len(moves.currency_id) > 1:
@@ -143,10 +153,10 @@ class CobranzaPaymentPlan(models.Model):
         })
 
     @api.model
-    def _cron_follow(self, today=None, remind_days=2):
+    def _cron_follow(self, today=None, remind_days=REMIND_DAYS_BEFORE):
         """Settle instalments from payments, remind before each, break on a missed one."""
         today = today or fields.Date.context_today(self)
-        for plan in self.search([("state", "=", "active")], limit=5000):
+        for plan in self.search([("state", "=", "active")], limit=FOLLOW_BATCH_SIZE):
             lines = plan.line_ids.sorted("date")
             schedule = [(line.date, line.amount) for line in lines]
             states, broken, completed = plans.settle(schedule, plan.amount_paid, today,
@@ -159,12 +169,10 @@ class CobranzaPaymentPlan(models.Model):
                 continue
             if broken:
                 plan.state = "broken"
-                unpaid = plan.move_ids.filtered(
-                    lambda m: m.payment_state in ("not_paid", "partial"))
-                unpaid.sudo().write({"cobranza_paused_until": False})
-                plan.partner_id.sudo().cobranza_broken_promises += 1
-                plan.message_post(body=self.env._(
-                    "An instalment was missed: the plan is broken and the reminders resume."))
+                plan.partner_id._cobranza_commitment_broken(
+                    plan.move_ids.filtered(is_open), plan, self.env._(
+                        "An instalment was missed: the plan is broken and the reminders "
+                        "resume."))
                 continue
             due_soon = lines.filtered(
                 lambda ln: ln.state == "pending" and not ln.reminded

@@ -2,6 +2,13 @@ import datetime
 
 from odoo import api, fields, models
 
+from ..tools.receivable import is_open
+
+# A promise is judged this many days after its date: a payment takes a day to show.
+GRACE_DAYS = 1
+# Promises judged per run of the check; the next run takes the rest.
+CHECK_BATCH_SIZE = 1000
+
 
 class CobranzaPromise(models.Model):
     """A customer's promise to pay by a date: reminders wait until then, then it is judged."""
@@ -28,14 +35,12 @@ class CobranzaPromise(models.Model):
                                         index="btree_not_null")
     note = fields.Text()
 
-    GRACE_DAYS = 1
-
     # === BUSINESS METHODS === #
 
     @api.model
     def _record(self, partner, moves, date, amount=None, message=None, note=None):
         """Record the promise and pause the reminders for those invoices until it is due."""
-        moves = moves.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        moves = moves.filtered(is_open)
         company = moves[:1].company_id or self.env.company
         promise = self.create({
             "partner_id": partner.id,
@@ -48,7 +53,7 @@ class CobranzaPromise(models.Model):
             "note": note,
         })
         moves.sudo().write({"cobranza_paused_until": date + datetime.timedelta(
-            days=self.GRACE_DAYS + 1)})
+            days=GRACE_DAYS + 1)})
         return promise
 
     def _mark_kept(self):
@@ -60,20 +65,15 @@ class CobranzaPromise(models.Model):
         today = today or fields.Date.context_today(self)
         due = self.search([
             ("state", "=", "open"),
-            ("date", "<", today - datetime.timedelta(days=self.GRACE_DAYS)),
-        ], limit=1000)
+            ("date", "<", today - datetime.timedelta(days=GRACE_DAYS)),
+        ], limit=CHECK_BATCH_SIZE)
         for promise in due:
-            unpaid = promise.move_ids.filtered(
-                lambda m: m.payment_state in ("not_paid", "partial"))
+            unpaid = promise.move_ids.filtered(is_open)
             if not unpaid:
                 promise.state = "kept"
                 continue
             promise.state = "broken"
-            unpaid.sudo().write({"cobranza_paused_until": False})
-            promise.partner_id.sudo().cobranza_broken_promises += 1
-            promise.message_post(body=self.env._(
+            promise.partner_id._cobranza_commitment_broken(unpaid, promise, self.env._(
                 "The promise to pay by %(date)s was not kept: the reminders resume.",
-                date=promise.date))
-            self.env["cobranza.message"].sudo()._queue_purpose(
-                promise.partner_id, unpaid, "broken_promise")
+                date=promise.date), tell_customer=True)
         return len(due)

@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.receivable import OPEN_RECEIVABLE_WHERE
 from .account_move import COLLECTION_STATES
 
 KINDS = [
@@ -15,6 +16,8 @@ KINDS = [
 KIND_CODE = {kind: index for index, (kind, _label) in enumerate(KINDS)}
 # Replies, failures and broken promises older than this have left the queue by themselves.
 RECENT_DAYS = 30
+# The probability (%) of a customer the cadence has not scored yet: neither likely nor not.
+UNSCORED_PAY_PROBABILITY = 50
 
 
 class CobranzaWorkItem(models.Model):
@@ -68,8 +71,7 @@ class CobranzaWorkItem(models.Model):
                        m.cobranza_level_id, m.cobranza_state, m.cobranza_handoff,
                        m.cobranza_disputed, m.cobranza_level_date, m.write_date
                   FROM account_move m
-                 WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
-                   AND m.payment_state IN ('not_paid', 'partial') AND m.amount_residual > 0
+                 WHERE %(open)s
             ), balance AS (
                 SELECT partner_id, company_id, sum(residual) AS due,
                        max(CURRENT_DATE - invoice_date_due) AS days,
@@ -145,9 +147,9 @@ class CobranzaWorkItem(models.Model):
                    it.notification_id, it.summary,
                    COALESCE(mv.amount_residual_signed, b.due, 0.0) AS amount_due,
                    COALESCE(CURRENT_DATE - mv.invoice_date_due, b.days, 0) AS days_overdue,
-                   COALESCE(p.cobranza_pay_probability, 50) AS pay_probability,
+                   COALESCE(p.cobranza_pay_probability, %(unscored)s) AS pay_probability,
                    COALESCE(mv.amount_residual_signed, b.due, 0.0)
-                       * (100 - COALESCE(p.cobranza_pay_probability, 50)) / 100.0
+                       * (100 - COALESCE(p.cobranza_pay_probability, %(unscored)s)) / 100.0
                        AS amount_at_risk
               FROM items it
          LEFT JOIN res_partner p ON p.id = it.partner_id
@@ -157,6 +159,8 @@ class CobranzaWorkItem(models.Model):
              WHERE NOT EXISTS (SELECT 1 FROM cobranza_work_done d
                                 WHERE d.kind = it.kind AND d.res_id = it.res_id)
             """,
+            open=OPEN_RECEIVABLE_WHERE,
+            unscored=UNSCORED_PAY_PROBABILITY,
             recent=f"{RECENT_DAYS} days",
             kinds=len(KINDS),
             codes=SQL(" ").join(SQL("WHEN %s THEN %s", kind, code)

@@ -1,11 +1,29 @@
+import collections
+import typing
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import phone as phone_tools
+from ..tools.receivable import OPEN_RECEIVABLE_DOMAIN
 
+# The columns of a score that nothing is computed from (see _cobranza_store_scores).
+EXPLANATION_FIELDS = (
+    "cobranza_risk_reason", "cobranza_pay_probability", "cobranza_pay_probability_reason",
+)
 RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 CUSTOMER_TYPES = [("new", "New"), ("recurring", "Recurring")]
+
+
+class Score(typing.NamedTuple):
+    """What a cadence run concludes about a customer, in the columns it is stored in."""
+
+    risk: str
+    customer_type: str
+    reason: str
+    probability: int
+    factors: str
 
 
 class ResPartner(models.Model):
@@ -179,9 +197,7 @@ class ResPartner(models.Model):
             [
                 ("company_id", "in", self.env.companies.ids),
                 ("partner_id", "child_of", self.commercial_partner_id.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
+                *OPEN_RECEIVABLE_DOMAIN,
             ],
             ["partner_id"],
             ["amount_residual_signed:sum", "invoice_date_due:min", "id:recordset"],
@@ -228,8 +244,7 @@ class ResPartner(models.Model):
                     "Message %(state)s", state=(states.get(last.state) or "").lower())
             moves = self.env["account.move"].sudo().search([
                 ("company_id", "in", self.env.companies.ids),
-                ("partner_id", "child_of", commercial.id), ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial")),
+                ("partner_id", "child_of", commercial.id), *OPEN_RECEIVABLE_DOMAIN,
             ])
             upcoming = sorted((m.cobranza_next_date, m.cobranza_next_level_id.name)
                               for m in moves if m.cobranza_next_date)
@@ -291,9 +306,7 @@ class ResPartner(models.Model):
             "view_mode": "list,form",
             "domain": [
                 ("partner_id", "child_of", self.commercial_partner_id.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
+                *OPEN_RECEIVABLE_DOMAIN,
                 ("invoice_date_due", "<", fields.Date.context_today(self)),
             ],
             "context": {"create": False},
@@ -327,3 +340,96 @@ class ResPartner(models.Model):
                          or partner.commercial_partner_id.user_id or default)
             for partner in self
         }
+
+    # === COMMITMENTS === #
+
+    def _cobranza_commitment_broken(self, moves, record, note, tell_customer=False):
+        """A promise or a payment plan not kept, handled one way: the reminders of `moves`
+        resume, the customer's count of broken commitments grows, `record` (the promise or
+        the plan) says so, and (`tell_customer`) the customer is told on WhatsApp."""
+        self.ensure_one()
+        moves.sudo().write({"cobranza_paused_until": False})
+        self.sudo().cobranza_broken_promises += 1
+        record.message_post(body=note)
+        if tell_customer:
+            self.env["cobranza.message"].sudo()._queue_purpose(self, moves, "broken_promise")
+
+    # === THE CADENCE'S CONCLUSIONS === #
+
+    @api.model
+    def _cobranza_store_scores(self, scores, stored):
+        """Write the scores that changed: the segment through the ORM, the explanations in bulk.
+
+        `scores` and `stored` map customer ids to a :class:`Score` (new, as stored).
+        The segment (risk, customer type) feeds the stored computes of the risk and type
+        the rest of the addon reads, which also weigh the manual overrides: it is written
+        with one ``write`` per distinct segment, so those computes stay the only rule.
+        The explanations (the reasons, the probability and its factors) differ for nearly
+        every customer and nothing is computed from them nor tracked: one ``write`` per
+        customer would cost more than the rest of the run, so they go in one statement.
+        """
+        segments = collections.defaultdict(list)
+        explanations = []
+        for partner_id, score in scores.items():
+            before = stored.get(partner_id)
+            if before is None:
+                continue
+            if (score.risk, score.customer_type) != (before.risk, before.customer_type):
+                segments[score.risk, score.customer_type].append(partner_id)
+            if score[2:] != before[2:]:
+                explanations.append((partner_id, *score[2:]))
+        # Neither field is tracked: mail need not snapshot the tracked ones first.
+        for (risk, customer_type), partner_ids in segments.items():
+            self.browse(partner_ids).with_context(mail_notrack=True).write({
+                "cobranza_risk_computed": risk,
+                "cobranza_type_computed": customer_type,
+            })
+        if not explanations:
+            return
+        self.env.cr.execute(SQL(
+            """
+            UPDATE res_partner p
+               SET cobranza_risk_reason = v.reason,
+                   cobranza_pay_probability = v.probability,
+                   cobranza_pay_probability_reason = v.factors
+              FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::text[]) AS reason,
+                           unnest(%s::int[]) AS probability, unnest(%s::text[]) AS factors) v
+             WHERE p.id = v.id
+            """,
+            *([row[i] for row in explanations] for i in range(4)),
+        ))
+        self.browse([row[0] for row in explanations]).invalidate_recordset(
+            list(EXPLANATION_FIELDS), flush=False)
+        # The invoices show their customer's probability through related fields.
+        self.env["account.move"].invalidate_model(
+            ["cobranza_pay_probability", "cobranza_pay_probability_reason"], flush=False)
+
+    @api.model
+    def _cobranza_hand_off(self, company, handoffs):
+        """A person takes over (the invoices were marked with their level): the collector
+        gets an activity. `handoffs` are the cadence's (step, level, invoice ids)."""
+        moves = self.env["account.move"].browse(
+            [m for _step, _level, invoice_ids in handoffs for m in invoice_ids])
+        partners = self.browse([step.partner_id for step, _l, _i in handoffs])
+        partners.fetch(["cobranza_collector_id", "user_id", "name"])
+        moves.fetch(["name"])
+        collectors = partners._cobranza_collectors(company)
+        activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        deadline = fields.Date.context_today(self)
+        # One batched create, without the e-mail notification per activity: the collector
+        # sees them in the activity menu; a run can hand over hundreds of cases.
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
+            "res_model_id": model_id,
+            "res_id": step.partner_id,
+            "activity_type_id": activity_type.id,
+            "user_id": collectors[step.partner_id].id,
+            "date_deadline": deadline,
+            "summary": self.env._("Collection: %(level)s", level=level.name),
+            "note": self.env._(
+                "Invoices %(invoices)s, %(amount)s overdue. The automation waits while "
+                "you own this case; see the Collections tab for the history.",
+                invoices=", ".join(moves.browse(invoice_ids).mapped("name")),
+                amount=f"{step.amount:,.2f}",
+            ),
+        } for step, level, invoice_ids in handoffs])

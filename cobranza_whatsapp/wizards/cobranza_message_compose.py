@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import cadence
+from ..tools.receivable import OPEN_RECEIVABLE_DOMAIN, is_open
 
 
 class CobranzaMessageCompose(models.TransientModel):
@@ -21,6 +22,8 @@ class CobranzaMessageCompose(models.TransientModel):
     )
     template_id = fields.Many2one("cobranza.whatsapp.template", compute="_compute_plan",
                                   store=True, readonly=False)
+    ab_variant = fields.Selection([("a", "A"), ("b", "B")], string="Variant",
+                                  compute="_compute_plan", store=True)
     note = fields.Text(compute="_compute_plan", store=True)
     preview = fields.Text(compute="_compute_preview")
 
@@ -38,14 +41,12 @@ class CobranzaMessageCompose(models.TransientModel):
             partner = self.env["res.partner"].browse(ids[:1]).commercial_partner_id
             moves = self.env["account.move"].search([
                 ("commercial_partner_id", "=", partner.id),
-                ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
                 ("company_id", "=", self.env.company.id),
+                *OPEN_RECEIVABLE_DOMAIN,
             ])
         else:
             return values
-        moves = moves.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"
-                               and m.payment_state in ("not_paid", "partial"))
+        moves = moves.filtered(is_open)
         if not moves:
             raise UserError(self.env._("%(customer)s has no open invoice to remind.",
                                        customer=partner.display_name))
@@ -78,17 +79,18 @@ class CobranzaMessageCompose(models.TransientModel):
                     facts.has_whatsapp_number else None
             wizard.level_id = current
             wizard.channel = channel
-            template = current.template_id
-            if len(wizard.move_ids) > 1 and current.statement_template_id:
-                template = current.statement_template_id
-            wizard.template_id = template if channel == "whatsapp" else False
+            # The cadence's variant and template for this customer at this level.
+            whatsapp = bool(current) and channel == "whatsapp"
+            wizard.ab_variant = current._ab_variant_for(partner) if whatsapp else False
+            wizard.template_id = current._template_for(
+                wizard.ab_variant, len(wizard.move_ids)) if whatsapp else False
             wizard.note = self.env._(reason) if reason else False
 
     @api.depends("template_id", "move_ids", "channel")
     def _compute_preview(self):
         for wizard in self:
             if wizard.channel == "whatsapp" and wizard.template_id:
-                values = self.env["cobranza.message"]._render_values_for(
+                values = wizard.template_id._render_values_for(
                     wizard.partner_id, wizard.move_ids, wizard.company_id)
                 wizard.preview = wizard.template_id._render_text(values)
             elif wizard.channel == "sms" and wizard.level_id.sms_template_id:
@@ -108,17 +110,11 @@ class CobranzaMessageCompose(models.TransientModel):
             raise UserError(self.env._(
                 "This customer cannot be reached: %(reason)s",
                 reason=self.note or self.env._("no consent, phone or e-mail for this level.")))
-        message = self.env["cobranza.message"].sudo().create({
-            "direction": "out",
-            "channel": self.channel,
-            "state": "queued",
-            "company_id": self.company_id.id,
-            "partner_id": self.partner_id.id,
-            "move_ids": [(6, 0, self.move_ids.ids)],
-            "level_id": self.level_id.id,
-            "template_id": self.template_id.id,
-            "scheduled_at": fields.Datetime.now(),
-        })
+        Message = self.env["cobranza.message"].sudo()
+        message = Message.create(Message._outbound_values(
+            self.partner_id, self.move_ids, self.company_id, channel=self.channel,
+            level_id=self.level_id.id, template_id=self.template_id.id,
+            ab_variant=self._ab_variant_sent()))
         message._send_batch()
         return {
             "type": "ir.actions.act_window",
@@ -127,3 +123,16 @@ class CobranzaMessageCompose(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
+
+    def _ab_variant_sent(self):
+        """The variant counts in the level's A/B test only if its template is what goes out.
+
+        A template picked by hand is outside the test, as the cadence's messages of a
+        level without variant B are.
+        """
+        self.ensure_one()
+        level = self.level_id
+        if not (level.template_b_id and self.ab_variant and self.template_id) or \
+                self.template_id != level._template_for(self.ab_variant, len(self.move_ids)):
+            return False
+        return self.ab_variant
