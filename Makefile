@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both set up first.
-.PHONY: setup demo test lint bench-cadence bench-sender bench-webhook clean
+.PHONY: setup demo test test-odoo lint bench-cadence bench-sender bench-webhook clean
 
 setup:
 	@bash scripts/setup.sh
@@ -9,6 +9,10 @@ demo:
 
 test:
 	@bash scripts/test.sh
+
+# The same suite under Odoo's own runner (odoo-bin --test-enable), as runbot and OCA CI run it.
+test-odoo:
+	@bash scripts/test_odoo.sh
 
 lint: setup
 	@.venv-lint/bin/ruff check cobranza_whatsapp bench scripts

@@ -18,9 +18,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import ROOT, create_database, generate_fast, machine, odoo_env  # noqa: E402
+from common import (  # noqa: E402
+    ROOT,
+    create_database,
+    generate_fast,
+    graph_mock,
+    machine,
+    odoo_env,
+)
 
-from odoo.addons.cobranza_whatsapp.tools import graph_mock, rate  # noqa: E402
+from odoo.addons.cobranza_whatsapp.tools import rate  # noqa: E402
 
 
 def prepare(database, messages, mock_url):

@@ -20,9 +20,7 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import ROOT, create_database, machine, odoo_env  # noqa: E402
-
-from odoo.addons.cobranza_whatsapp.tools import graph_mock  # noqa: E402
+from common import ROOT, create_database, graph_mock, machine, odoo_env  # noqa: E402
 
 SECRET = "bench-app-secret"
 

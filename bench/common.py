@@ -1,5 +1,6 @@
 """What every benchmark shares: a database with the addon, the machine's description."""
 
+import importlib.util
 import os
 import platform
 import subprocess
@@ -14,6 +15,23 @@ import odoo.addons  # noqa: E402
 
 if ROOT not in odoo.addons.__path__:
     odoo.addons.__path__.append(ROOT)  # the addon's pure tools, importable before Odoo starts
+
+
+def _test_double(name):
+    """A module of the addon's tests/ (a test double), loaded alone: importing the tests
+    package would import every test module, and those need the addons path that Odoo sets
+    up only when a benchmark opens its database."""
+    qualified = f"odoo.addons.cobranza_whatsapp.tests.{name}"
+    if qualified not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            qualified, os.path.join(ROOT, "cobranza_whatsapp", "tests", f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module
+        spec.loader.exec_module(module)
+    return sys.modules[qualified]
+
+
+graph_mock = _test_double("graph_mock")  # the loopback Graph API, Meta's shapes and faults
 
 
 def machine():

@@ -4,7 +4,7 @@ from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.base.tests.common import new_test_user
 
-from ..tools import graph_mock
+from . import graph_mock
 
 # A Wednesday inside business hours in Lima (UTC-5): 15:00 UTC is 10:00 local.
 NOW = datetime.datetime(2026, 11, 18, 15, 0, 0)

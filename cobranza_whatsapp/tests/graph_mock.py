@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from .meta_api import compute_signature
+from ..tools.meta_api import compute_signature
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,8 +1,8 @@
 """The cadence's decisions, without a database."""
 
-import unittest
 
 from odoo.addons.cobranza_whatsapp.tools import cadence
+from odoo.tests import BaseCase, tagged
 
 ALL = frozenset((r, t) for r in ("low", "medium", "high") for t in ("new", "recurring"))
 
@@ -28,7 +28,8 @@ LEVELS = [level(1, -3), level(2, 0), level(3, 3, fallback="sms"), level(4, 15, c
                                                                         handoff=True)]
 
 
-class TestTargetLevel(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestTargetLevel(BaseCase):
     def test_before_first_level(self):
         self.assertIsNone(cadence.target_level(LEVELS, invoice(1, -5), customer()))
 
@@ -48,7 +49,8 @@ class TestTargetLevel(unittest.TestCase):
         )
 
 
-class TestResolveChannel(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestResolveChannel(BaseCase):
     def test_whatsapp_needs_consent_and_number(self):
         lv = level(1, 0, fallback="sms")
         self.assertEqual(cadence.resolve_channel(lv, customer())[0], "whatsapp")
@@ -75,7 +77,8 @@ class TestResolveChannel(unittest.TestCase):
         self.assertEqual(cadence.resolve_channel(LEVELS[3], customer(consent="none"))[0], "call")
 
 
-class TestPlan(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestPlan(BaseCase):
     def test_groups_invoices_per_customer_and_level(self):
         steps, deferred = cadence.plan(
             LEVELS, [invoice(1, 4), invoice(2, 5), invoice(3, 4, partner=2)],

@@ -12,16 +12,17 @@ import hmac
 import json
 import threading
 import uuid
+from unittest.mock import patch
 
 import requests
 
 from odoo import Command, api
-from odoo.modules.registry import Registry
+from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
-from ..tools import graph_mock
+from . import graph_mock
 
 
 def run_in_threads(target, count):
@@ -49,6 +50,10 @@ class TestConcurrency(BaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.registry = Registry(get_db_name())
+        # odoo-bin runs the suite while holding Registry._lock, which every HTTP request and
+        # every Registry() call takes: lift it as HttpCase does, but keep real cursors (each
+        # worker here must be its own committed transaction, not the test's cursor).
+        cls.startClassPatcher(patch.object(Registry, "_lock", DummyRLock()))
         cls.tag = uuid.uuid4().hex[:8]
 
     def env_cursor(self):

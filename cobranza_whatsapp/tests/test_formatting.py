@@ -1,11 +1,12 @@
-import unittest
 from datetime import date, datetime
 from decimal import Decimal
 
 from odoo.addons.cobranza_whatsapp.tools import formatting
+from odoo.tests import BaseCase, tagged
 
 
-class TestFormatAmount(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestFormatAmount(BaseCase):
     def test_amounts_as_customers_read_them(self):
         cases = (
             (Decimal("1250"), "PEN", "es_PE", "S/ 1,250.00"),
@@ -42,7 +43,8 @@ class TestFormatAmount(unittest.TestCase):
         self.assertEqual(formatting.format_amount(1250, "PEN", None), "1.250,00 PEN")
 
 
-class TestFormatDate(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestFormatDate(BaseCase):
     def test_spanish_dates(self):
         day = date(2026, 12, 15)
         self.assertEqual(formatting.format_date(day, "es_PE"), "15 de diciembre de 2026")
@@ -60,7 +62,8 @@ class TestFormatDate(unittest.TestCase):
         )
 
 
-class TestOdooLangToLocale(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestOdooLangToLocale(BaseCase):
     def test_mapping(self):
         cases = (
             ("es_PE", None, "es_PE"),
@@ -86,7 +89,8 @@ class TestOdooLangToLocale(unittest.TestCase):
         self.assertEqual(formatting.format_amount(1250, "PEN", locale), "S/ 1,250.00")
 
 
-class TestRenderBody(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestRenderBody(BaseCase):
     def test_positional_replacement(self):
         body = "Hola {{1}}, su factura {{2}} vence el {{3}}. Gracias, {{1}}."
         self.assertEqual(

@@ -18,10 +18,10 @@ How the tables were made, so the figures they produce can be trusted:
 import collections
 import datetime
 import logging
-import unittest
 from decimal import Decimal
 
 from odoo.addons.cobranza_whatsapp.tools import intent
+from odoo.tests import BaseCase, tagged
 
 _logger = logging.getLogger(__name__)
 
@@ -516,7 +516,8 @@ def report(title, tally, misses):
     return right / total, "\n".join(lines)
 
 
-class TestIntentTables(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestIntentTables(BaseCase):
     def test_tables_are_what_the_readme_says(self):
         self.assertGreaterEqual(len(SPANISH_CASES), 120)
         self.assertGreaterEqual(len(ENGLISH_CASES), 15)
@@ -554,7 +555,8 @@ class TestIntentTables(unittest.TestCase):
                 self.assertTrue(result.needs_person, text)
 
 
-class TestQuickReplies(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestQuickReplies(BaseCase):
     def test_payload_decides_and_carries_the_invoice(self):
         result = intent.detect_intent("Ya pagué", TODAY, payload="PAID:INV/2026/00042")
         self.assertEqual(
@@ -590,7 +592,8 @@ class TestQuickReplies(unittest.TestCase):
         self.assertNotIn("payload:WHATEVER", result.evidence)
 
 
-class TestPromiseDates(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestPromiseDates(BaseCase):
     def assertDates(self, cases, today=TODAY):
         for text, expected in cases:
             with self.subTest(text=text, today=today):
@@ -703,7 +706,8 @@ class TestPromiseDates(unittest.TestCase):
         self.assertFalse(result.needs_person)
 
 
-class TestAmounts(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestAmounts(BaseCase):
     def test_formats(self):
         cases = [
             ("le deposito S/ 1,250.50", Decimal("1250.50")),
@@ -729,7 +733,8 @@ class TestAmounts(unittest.TestCase):
             self.assertIsNone(intent.parse_amount(text), text)
 
 
-class TestNegations(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestNegations(BaseCase):
     def test_not_paid(self):
         for text in ("no he pagado", "no he pagado todavía", "todavía no le deposito",
                      "aún no pago", "no tengo el voucher", "I haven't paid yet"):
@@ -756,7 +761,8 @@ class TestNegations(unittest.TestCase):
         self.assertEqual(intent.detect_intent("No. Mañana le pago", TODAY).intent, "promise")
 
 
-class TestPeople(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestPeople(BaseCase):
     def test_frustration_goes_to_a_person(self):
         for text in ("YA LES DIJE QUE PAGUÉ!!! son unos estafadores",
                      "voy a poner una denuncia en indecopi",
@@ -797,7 +803,8 @@ class TestPeople(unittest.TestCase):
             self.assertFalse(intent.detect_intent(text, TODAY).needs_person, text)
 
 
-class TestReading(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestReading(BaseCase):
     def test_proof_raises_confidence(self):
         said = intent.detect_intent("ya pagué", TODAY)
         proved = intent.detect_intent("ya pagué, adjunto voucher", TODAY)

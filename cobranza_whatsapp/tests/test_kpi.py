@@ -1,12 +1,14 @@
 """The KPI formulas and the A/B test, without a database."""
 
 import math
-import unittest
+
+from odoo.tests import BaseCase, tagged
 
 from ..tools import cadence, kpi
 
 
-class TestKpiFormulas(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestKpiFormulas(BaseCase):
     def test_ratio_without_denominator_is_no_data(self):
         self.assertIsNone(kpi.ratio(5, 0))
         self.assertIsNone(kpi.recovery_rate(0, 0))
@@ -36,7 +38,8 @@ class TestKpiFormulas(unittest.TestCase):
         self.assertFalse(kpi.alert_triggered(rates, 10.0, 0.0))
 
 
-class TestABTest(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestABTest(BaseCase):
     def test_textbook_example(self):
         # 30/100 against 50/100: pooled p 0.4, z = 0.2 / sqrt(0.4 * 0.6 * 0.02) = 2.887.
         result = kpi.two_proportion_test(30, 100, 50, 100)
@@ -58,7 +61,8 @@ class TestABTest(unittest.TestCase):
         self.assertIsNone(kpi.two_proportion_test(0, 0, 3, 40).p_value)
 
 
-class TestProbabilityGate(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestProbabilityGate(BaseCase):
     def _plan(self, probability):
         preventive = cadence.Level(id=1, offset_days=-3, channel="whatsapp",
                                    fallback_channel="email",

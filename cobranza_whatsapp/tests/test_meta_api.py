@@ -1,12 +1,15 @@
 """Meta payloads, errors, signatures and webhook parsing, without a database."""
 
 import json
-import unittest
 
-from odoo.addons.cobranza_whatsapp.tools import graph_mock, meta_api
+from odoo.addons.cobranza_whatsapp.tools import meta_api
+from odoo.tests import BaseCase, tagged
+
+from . import graph_mock
 
 
-class TestPayloads(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestPayloads(BaseCase):
     def test_template_payload_is_metas_shape(self):
         payload = meta_api.build_template_payload(
             "51987654321", "recordatorio_vencida", "es", ["María", "S/ 1,250.00"],
@@ -47,7 +50,8 @@ class TestPayloads(unittest.TestCase):
                 meta_api.validate_template_name(bad)
 
 
-class TestErrors(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestErrors(BaseCase):
     def test_classification(self):
         for code in (130429, 131056, 131000, 131016, 131057, 80007, 4):
             self.assertEqual(meta_api.classify_error(code, 400), meta_api.RETRY, code)
@@ -82,7 +86,8 @@ class TestErrors(unittest.TestCase):
             meta_api.parse_send_response({"contacts": []})
 
 
-class TestSignatures(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestSignatures(BaseCase):
     def test_verify(self):
         body = b'{"object":"whatsapp_business_account"}'
         good = meta_api.compute_signature("secret", body)
@@ -94,7 +99,8 @@ class TestSignatures(unittest.TestCase):
         self.assertFalse(meta_api.verify_signature("", body, good))
 
 
-class TestParseWebhook(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestParseWebhook(BaseCase):
     def test_batches_of_every_kind(self):
         statuses = graph_mock.status_payload([
             graph_mock.status_item("wamid.A", "delivered", 10),

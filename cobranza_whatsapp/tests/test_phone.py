@@ -1,10 +1,11 @@
-import unittest
 from typing import ClassVar
 
 from odoo.addons.cobranza_whatsapp.tools import phone
+from odoo.tests import BaseCase, tagged
 
 
-class TestNormalizePhone(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestNormalizePhone(BaseCase):
     VALID: ClassVar[tuple] = (
         # raw, customer's country, E.164, mobile
         ("987 654 321", "PE", "+51987654321", True),
@@ -111,7 +112,8 @@ class TestNormalizePhone(unittest.TestCase):
                 self.assertEqual(result.reason_template % result.reason_params, result.reason)
 
 
-class TestMaskPhone(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestMaskPhone(BaseCase):
     def test_keeps_country_code_and_last_three(self):
         self.assertEqual(phone.mask_phone("+51987654321"), "+51******321")
         self.assertEqual(phone.mask_phone("51987654321"), "+51******321")
@@ -147,7 +149,8 @@ class TestMaskPhone(unittest.TestCase):
         self.assertEqual(phone.mask_phone(""), "")
 
 
-class TestWhatsappIds(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestWhatsappIds(BaseCase):
     def test_mexico_old_mobile_prefix(self):
         self.assertTrue(phone.same_whatsapp_user("5215512345678", "525512345678"))
         self.assertTrue(phone.same_whatsapp_user("+52 1 55 1234 5678", "525512345678"))

@@ -1,15 +1,16 @@
 """Payment plan schedules and settlement, without a database."""
 
 import datetime
-import unittest
 from decimal import Decimal
 
 from odoo.addons.cobranza_whatsapp.tools import plans
+from odoo.tests import BaseCase, tagged
 
 D = datetime.date
 
 
-class TestSchedule(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestSchedule(BaseCase):
     def test_equal_monthly_instalments_absorb_rounding(self):
         schedule = plans.build_schedule(1000, 3, D(2026, 1, 31))
         self.assertEqual([d for d, _a in schedule], [D(2026, 1, 31), D(2026, 2, 28),
@@ -40,7 +41,8 @@ class TestSchedule(unittest.TestCase):
         self.assertEqual(len(problems), 2)
 
 
-class TestSettle(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestSettle(BaseCase):
     schedule = [(D(2026, 1, 10), Decimal("300")), (D(2026, 2, 10), Decimal("300")),
                 (D(2026, 3, 10), Decimal("400"))]
 

@@ -1,10 +1,10 @@
 import math
-import unittest
 from dataclasses import replace
 from itertools import pairwise
 
 from odoo.addons.cobranza_whatsapp.tools import scoring
 from odoo.addons.cobranza_whatsapp.tools.scoring import RiskInput, RiskThresholds
+from odoo.tests import BaseCase, tagged
 
 GOOD = RiskInput(
     max_days_overdue=0,
@@ -26,7 +26,8 @@ def probability(inp):
     return scoring.payment_probability(inp)[0]
 
 
-class TestRiskSegment(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestRiskSegment(BaseCase):
     def test_nothing_overdue_is_low_with_a_reason(self):
         level, reasons = segment()
         self.assertEqual(level, scoring.LOW)
@@ -76,7 +77,8 @@ class TestRiskSegment(unittest.TestCase):
                     self.assertNotIn("%(", template % params)
 
 
-class TestCustomerType(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestCustomerType(BaseCase):
     def test_recurring_from_three_paid_invoices(self):
         self.assertEqual(scoring.customer_type(0), scoring.NEW)
         self.assertEqual(scoring.customer_type(2), scoring.NEW)
@@ -84,7 +86,8 @@ class TestCustomerType(unittest.TestCase):
         self.assertEqual(scoring.customer_type(1, recurring_min=1), scoring.RECURRING)
 
 
-class TestPaymentProbability(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestPaymentProbability(BaseCase):
     def assertDecreasing(self, values):
         for earlier, later in pairwise(values):
             self.assertGreater(earlier, later)

@@ -1,4 +1,3 @@
-import unittest
 from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -11,6 +10,7 @@ from odoo.addons.cobranza_whatsapp.tools.send_window import (
     SUNDAY,
     Window,
 )
+from odoo.tests import BaseCase, tagged
 
 # The week of Monday 1 June 2026: 1 = Monday ... 6 = Saturday, 7 = Sunday.
 MONDAY_D, SATURDAY_D, SUNDAY_D = 1, 6, 7
@@ -25,7 +25,8 @@ def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-class TestCountryPresets(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestCountryPresets(BaseCase):
     """Each preset opens and closes where its law says, in the customer's own time."""
 
     CASES: ClassVar[list[tuple[str, int, int, int, bool]]] = [
@@ -123,7 +124,8 @@ class TestCountryPresets(unittest.TestCase):
             Window(hour_from=9, hour_to=18, weekdays=frozenset({7}))
 
 
-class TestHolidays(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestHolidays(BaseCase):
     def test_holiday_blocks_the_whole_day(self):
         # 29 June 2026, San Pedro y San Pablo, is a Monday in Peru.
         moment = datetime(2026, 6, 29, 10, tzinfo=ZoneInfo("America/Lima"))
@@ -140,7 +142,8 @@ class TestHolidays(unittest.TestCase):
         self.assertEqual(result, utc(2026, 6, 2, 12))
 
 
-class TestNextAllowed(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestNextAllowed(BaseCase):
     def test_inside_the_window_is_now(self):
         now = utc(2026, 6, 1, 15, 12, 30)  # Monday 10:12 in Lima
         self.assertEqual(send_window.next_allowed(now, "America/Lima", COUNTRY_PRESETS["PE"]), now)
@@ -206,7 +209,8 @@ class TestNextAllowed(unittest.TestCase):
         )
 
 
-class TestDaylightSaving(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestDaylightSaving(BaseCase):
     """Opening hours are wall-clock hours: the UTC instant moves when the clocks do."""
 
     madrid = COUNTRY_PRESETS["ES"]
@@ -263,7 +267,8 @@ class TestDaylightSaving(unittest.TestCase):
         self.assertEqual(result.astimezone(ZoneInfo("America/Santiago")).hour, 1)
 
 
-class TestDefaultTimezone(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestDefaultTimezone(BaseCase):
     def test_known_countries(self):
         expected = {
             "PE": "America/Lima",
@@ -299,7 +304,8 @@ class TestDefaultTimezone(unittest.TestCase):
         self.assertEqual(send_window.default_timezone(""), "UTC")
 
 
-class TestBusinessDays(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestBusinessDays(BaseCase):
     def test_weekend_and_holidays_do_not_count(self):
         friday, monday = date(2026, 6, 5), date(2026, 6, 8)
         self.assertEqual(send_window.business_days_between(friday, monday), 1)
