@@ -3,7 +3,6 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
-from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools.receivable import OPEN_MOVE_TYPE, OPEN_RECEIVABLE_INDEX_WHERE, PAID_PAYMENT_STATES
 
@@ -212,72 +211,6 @@ class AccountMove(models.Model):
         reminded = self.filtered("cobranza_level_id")
         for partner, moves in reminded.grouped("commercial_partner_id").items():
             Message._queue_purpose(partner, moves, "thanks")
-
-    def _cobranza_write_tracked(self, vals, body):
-        """``write(vals)``, the changes of its tracked fields logged as mail tracks them.
-
-        Mail logs its tracking message by message at the end of the transaction, about
-        5 ms an invoice (a reply-to search, a sanitised body and the inverse caches of
-        each message): more than a whole cadence run that hands thousands of invoices to
-        collectors. The same messages and tracking values go in here in two statements.
-        """
-        tracked = [fname for fname in vals if fname in self._track_get_fields()]
-        before = {move.id: [move[fname] for fname in tracked] for move in self}
-        self.with_context(mail_notrack=True).write(vals)
-        if tracked:
-            self._cobranza_log_tracking(tracked, before, body)
-
-    def _cobranza_log_tracking(self, fnames, before, body):
-        """Log ``body`` with a tracking value per changed field, as ``_message_log`` would."""
-        col_info = self.fields_get(fnames, attributes=("string", "type", "selection",
-                                                       "currency_field"))
-        Tracking = self.env["mail.tracking.value"]
-        changes = {}
-        for move in self:
-            for fname, old in zip(fnames, before[move.id], strict=True):
-                new = move[fname]
-                if old != new and (old or new):
-                    changes.setdefault(move.id, []).append(
-                        Tracking._create_tracking_values(old, new, fname, col_info[fname], move))
-        if not changes:
-            return
-        author_id, email_from = self._message_compute_author()
-        now, uid = self.env.cr.now(), self.env.uid
-        self.env.cr.execute(SQL(
-            """
-            INSERT INTO mail_message (model, res_id, message_type, subtype_id, is_internal,
-                                      author_id, email_from, reply_to, message_id, body,
-                                      email_add_signature, date, create_uid, write_uid,
-                                      create_date, write_date)
-            SELECT %(model)s, v.res_id, 'notification', %(subtype)s, TRUE, %(author)s,
-                   %(email_from)s, %(reply_to)s, %(message_id)s, %(body)s, FALSE,
-                   %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
-              FROM unnest(%(res_ids)s::int[]) AS v(res_id)
-            RETURNING id, res_id
-            """,
-            model=self._name, subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-            author=author_id, email_from=email_from,
-            reply_to=self.env["mail.thread"]._notify_get_reply_to(
-                default=email_from, author_id=author_id)[False],
-            message_id=generate_tracking_message_id("message-notify"), body=body or "",
-            now=now, uid=uid, res_ids=list(changes),
-        ))
-        message_by_move = {res_id: message_id for message_id, res_id in self.env.cr.fetchall()}
-        rows = [dict(values, mail_message_id=message_by_move[move_id])
-                for move_id, values_list in changes.items() for values in values_list]
-        columns = sorted({column for row in rows for column in row})
-        fields_ = [Tracking._fields[column] for column in columns]
-        self.env.cr.execute(SQL(
-            "INSERT INTO mail_tracking_value (%s, create_uid, write_uid, create_date, "
-            "write_date) VALUES %s",
-            SQL(", ").join(SQL.identifier(column) for column in columns),
-            SQL(", ").join(
-                SQL("(%s, %s, %s, %s, %s)", SQL(", ").join(
-                    field.convert_to_column(row.get(field.name), Tracking) for field in fields_
-                ), uid, uid, now, now)
-                for row in rows),
-        ))
-        self.browse(list(changes)).invalidate_recordset(["message_ids"], flush=False)
 
     def _cobranza_check_write(self, vals):
         """Sales reps see the collection status but only collection users change it."""

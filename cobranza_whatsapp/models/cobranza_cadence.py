@@ -1,4 +1,3 @@
-import collections
 import datetime
 import logging
 
@@ -10,7 +9,6 @@ from odoo.tools import SQL
 from ..tools import cadence, scoring, send_window
 from ..tools.concurrency import CONCURRENCY_ERRORS
 from ..tools.receivable import OPEN_RECEIVABLE_WHERE
-from .res_partner import Score
 
 _logger = logging.getLogger(__name__)
 
@@ -24,22 +22,6 @@ FREQUENCY_CAP_DAYS = 7
 HOLIDAY_HORIZON_DAYS = 45
 # A factor that moves the log-odds of paying by less than this is not worth a line.
 MIN_FACTOR_SHOWN = 0.05
-# How the cadence writes the invoices it reached: as the collection automation, not as an
-# accountant editing the entry (no re-synchronisation of its lines, no balance check,
-# no "manually modified" flag); only collection fields are written.
-MOVE_WRITE_CONTEXT = {
-    "skip_invoice_sync": True,
-    "check_move_validity": False,
-    "skip_is_manually_modified": True,
-}
-# What that write and the compute of the collection state read of an invoice: fetched
-# up front, one query per batch instead of every column of account.move.
-MOVE_WRITE_PREFETCH = [
-    "move_type", "state", "name", "journal_id", "company_id", "currency_id",
-    "sequence_number", "posted_before", "inalterable_hash", "statement_line_id",
-    "payment_state", "amount_residual", "invoice_date_due", "cobranza_excluded",
-    "cobranza_handoff", "cobranza_level_id", "cobranza_plan_ids", "cobranza_promise_ids",
-]
 
 
 class CobranzaCadence(models.AbstractModel):
@@ -254,17 +236,11 @@ class CobranzaCadence(models.AbstractModel):
         recent = dict(cr.fetchall())
         cr.execute(SQL(
             """
-            SELECT id, cobranza_broken_promises, cobranza_risk_computed, cobranza_type_computed,
-                   cobranza_risk_reason, cobranza_pay_probability,
-                   cobranza_pay_probability_reason
-              FROM res_partner WHERE id = ANY(%s)
+            SELECT id, cobranza_broken_promises FROM res_partner WHERE id = ANY(%s)
             """,
             partner_ids,
         ))
-        broken, stored = {}, {}
-        for row in cr.fetchall():
-            broken[row[0]] = row[1] or 0
-            stored[row[0]] = Score(*row[2:])
+        broken = {row[0]: row[1] or 0 for row in cr.fetchall()}
         cr.execute(SQL(
             """
             SELECT partner_id, count(*) FROM cobranza_promise
@@ -299,10 +275,10 @@ class CobranzaCadence(models.AbstractModel):
             risk, reasons = scoring.risk_segment(risk_input, context["thresholds"])
             probability, factors = scoring.payment_probability(risk_input, context["thresholds"])
             probabilities[partner_id] = probability
-            scores[partner_id] = Score(
+            scores[partner_id] = scoring.Score(
                 risk, scoring.customer_type(paid_count), self._reasons_text(reasons),
                 round(probability * 100), self._factors_text(factors))
-        self.env["res.partner"].sudo()._cobranza_store_scores(scores, stored)
+        self.env["res.partner"].sudo()._cobranza_store_scores(scores)
         cr.execute(SQL(
             """
             SELECT id, cobranza_risk, cobranza_customer_type, cobranza_consent,
@@ -423,27 +399,40 @@ class CobranzaCadence(models.AbstractModel):
         self.env.flush_all()
 
     def _mark_reached(self, inserted, handoffs, level_by_id, now):
-        """Write the level each invoice reached: one ``write`` per (level, hand-off).
+        """Record the level each invoice reached, in one UPDATE per batch; each invoice
+        handed to a person says so in its chatter.
 
-        Through the ORM, so the collection state is its compute's and a hand-off is
-        tracked in the invoice's chatter; the level, its date, the hand-off and the state
-        of an invoice go in a single UPDATE of its row when the ORM flushes.
+        The statement writes the collection state the compute would give (these invoices
+        are open, not excluded, paused nor promised: the query filtered them). Measured on
+        the cadence benchmark, letting the ORM recompute and track it instead made a run
+        1.5x slower.
         """
-        handoff_moves = {m for _step, _level, invoice_ids in handoffs for m in invoice_ids}
-        groups = collections.defaultdict(list)
-        for move_id, level_id in inserted:
-            groups[level_id, move_id in handoff_moves].append(move_id)
-        moves = self.env["account.move"].sudo().with_context(**MOVE_WRITE_CONTEXT)
-        moves.browse([move_id for move_id, _level in inserted]).fetch(MOVE_WRITE_PREFETCH)
-        for (level_id, handoff), move_ids in groups.items():
-            vals = {"cobranza_level_id": level_id, "cobranza_level_date": now}
-            note = ""
-            if handoff:
-                vals["cobranza_handoff"] = True
-                note = Markup("<p>%s</p>") % self.env._(
+        handoff_level = {m: level.id for _step, level, invoice_ids in handoffs
+                         for m in invoice_ids}
+        reached = [move_id for move_id, _level in inserted]
+        self.env.cr.execute(SQL(
+            """
+            UPDATE account_move m
+               SET cobranza_level_id = v.level_id, cobranza_level_date = %s,
+                   cobranza_handoff = m.cobranza_handoff OR v.handoff,
+                   cobranza_state = CASE WHEN m.cobranza_handoff OR v.handoff THEN 'handoff'
+                                         ELSE 'reminded' END
+              FROM (SELECT unnest(%s::int[]) AS move_id, unnest(%s::int[]) AS level_id,
+                           unnest(%s::bool[]) AS handoff) v
+             WHERE m.id = v.move_id
+            """,
+            now, reached, [level_id for _move, level_id in inserted],
+            [move_id in handoff_level for move_id in reached],
+        ))
+        moves = self.env["account.move"].sudo().browse(reached)
+        moves.invalidate_recordset(["cobranza_level_id", "cobranza_level_date",
+                                    "cobranza_handoff", "cobranza_state"], flush=False)
+        if handoff_level:
+            moves.browse(list(handoff_level))._message_log_batch({
+                move_id: Markup("<p>%s</p>") % self.env._(
                     "Collection level %(level)s hands this invoice to a person.",
                     level=level_by_id[level_id].name)
-            moves.browse(move_ids)._cobranza_write_tracked(vals, note)
+                for move_id, level_id in handoff_level.items()})
 
     def _message_values(self, company, step, level, invoice_ids, now, context):
         template = level._template_for(step.variant, len(invoice_ids))

@@ -8,9 +8,20 @@ the direction a collector expects.
 """
 
 import math
+import typing
 from dataclasses import dataclass
 
 from .i18n import _lt
+
+
+class Score(typing.NamedTuple):
+    """What a cadence run concludes about a customer, as stored on res.partner."""
+
+    risk: str
+    customer_type: str
+    reason: str
+    probability: int
+    factors: str
 
 LOW, MEDIUM, HIGH = "low", "medium", "high"
 NEW, RECURRING = "new", "recurring"

@@ -23,7 +23,7 @@ class CobranzaMessageCompose(models.TransientModel):
     template_id = fields.Many2one("cobranza.whatsapp.template", compute="_compute_plan",
                                   store=True, readonly=False)
     ab_variant = fields.Selection([("a", "A"), ("b", "B")], string="Variant",
-                                  compute="_compute_plan", store=True)
+                                  compute="_compute_ab_variant")
     note = fields.Text(compute="_compute_plan", store=True)
     preview = fields.Text(compute="_compute_preview")
 
@@ -79,12 +79,17 @@ class CobranzaMessageCompose(models.TransientModel):
                     facts.has_whatsapp_number else None
             wizard.level_id = current
             wizard.channel = channel
-            # The cadence's variant and template for this customer at this level.
-            whatsapp = bool(current) and channel == "whatsapp"
-            wizard.ab_variant = current._ab_variant_for(partner) if whatsapp else False
+            # The cadence's template for this customer at this level, A/B variant included.
             wizard.template_id = current._template_for(
-                wizard.ab_variant, len(wizard.move_ids)) if whatsapp else False
+                current._ab_variant_for(partner), len(wizard.move_ids)
+            ) if current and channel == "whatsapp" else False
             wizard.note = self.env._(reason) if reason else False
+
+    @api.depends("level_id", "partner_id", "channel")
+    def _compute_ab_variant(self):
+        for wizard in self:
+            wizard.ab_variant = wizard.level_id._ab_variant_for(wizard.partner_id) \
+                if wizard.level_id and wizard.channel == "whatsapp" else False
 
     @api.depends("template_id", "move_ids", "channel")
     def _compute_preview(self):
