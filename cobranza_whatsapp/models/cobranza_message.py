@@ -138,6 +138,8 @@ class CobranzaMessage(models.Model):
             values = dict(vals, next_attempt_at=retry_at)
             if give_back_attempt:
                 values["attempts"] = max(message.attempts - 1, 0)
+            if message.state == "sent":  # Meta failed it after taking it: a new send
+                values.update(wamid=False, sent_at=False)
             moved |= message._move_to("queued", values)
         return moved
 

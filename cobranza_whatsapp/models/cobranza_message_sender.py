@@ -15,6 +15,10 @@ PARALLEL_REQUESTS = 8
 BATCH_SIZE = 200
 # Meta paused the template: its messages wait this long before the sender looks again.
 PAUSED_TEMPLATE_RECHECK = datetime.timedelta(hours=1)
+# Meta's spam rate limit (131048): the whole account pauses this long, then goes on.
+THROTTLE_PAUSE = datetime.timedelta(minutes=15)
+# Meta's per-user limit (131049): "wait at least 24 hours".
+USER_LIMIT_PAUSE = datetime.timedelta(hours=24, minutes=5)
 
 
 class ChatterNotes(dict):
@@ -234,6 +238,9 @@ class CobranzaMessageSender(models.AbstractModel):
             return None
         if account.state != "active":
             return None  # waits in the queue until a manager resumes the account
+        if account.throttled_until and account.throttled_until > fields.Datetime.now():
+            self.next_attempt_at = account.throttled_until  # Meta asked us to slow down
+            return None
         if self.kind == "text":
             payload = meta_api.build_text_payload(to, self.body or "")
             self._set_sending(account_id=account.id, to_number="+" + to)
@@ -288,18 +295,34 @@ class CobranzaMessageSender(models.AbstractModel):
             self._post_in_chatter()
 
     def _handle_meta_error(self, account, error):
+        """Meta refused this message: what happens next is decided by Meta's error table
+        (``meta_api.classify_error``), never by the HTTP status."""
         reason = self.env._(meta_api.error_reason(error.code))
         vals = {"error_code": error.code or 0, "error_message": reason}
-        if error.kind == meta_api.ACCOUNT:
+        now = fields.Datetime.now()
+        kind = error.kind
+        if kind == meta_api.ACCOUNT:
+            # Our token, app or number: the queue waits, intact, for a manager.
             self._set_queued(give_back_attempt=True, **vals)
             account.sudo()._stop(reason)
-        elif error.kind == meta_api.RETRY and self.attempts < meta_api.MAX_ATTEMPTS:
+        elif kind == meta_api.THROTTLE:
+            until = now + THROTTLE_PAUSE
+            self._set_queued(give_back_attempt=True, retry_at=until, **vals)
+            account.sudo()._throttle(until, reason)
+        elif kind == meta_api.LATER:
+            self._set_queued(give_back_attempt=True, retry_at=now + USER_LIMIT_PAUSE, **vals)
+        elif kind == meta_api.TEMPLATE_PAUSED:
+            # Held, not failed: the sender waits while the template is paused.
+            self.template_id.sudo().status = "paused"
+            self._set_queued(give_back_attempt=True, **vals)
+        elif kind == meta_api.RETRY and self.attempts < meta_api.MAX_ATTEMPTS:
             delay = meta_api.backoff_seconds(self.attempts)
-            self._set_queued(retry_at=fields.Datetime.now() + datetime.timedelta(seconds=delay),
-                             **vals)
+            self._set_queued(retry_at=now + datetime.timedelta(seconds=delay), **vals)
         else:
+            if kind == meta_api.TEMPLATE_DISABLED:
+                self.template_id.sudo().status = "disabled"
             self._set_failed(reason, code=error.code or 0)
-            if error.code in meta_api.FALLBACK_CODES:
+            if error.code in meta_api.FALLBACK_CODES or kind == meta_api.TEMPLATE_DISABLED:
                 self._fallback(reason)
 
     def _fallback(self, reason):

@@ -120,8 +120,9 @@ class CobranzaMessageStatus(models.AbstractModel):
         messages.invalidate_recordset()
 
     def _apply_failure(self, event):
-        """Meta could not deliver it: fail it (and reach the customer another way), unless
-        it was already delivered or read, when the failure is only recorded."""
+        """Meta could not deliver it: Meta's error table decides (retry, hold, stop the
+        account, or fail and reach the customer another way), unless it was already
+        delivered or read, when the failure is only recorded."""
         self.ensure_one()
         error = (event.get("errors") or [{}])[0]
         code = int(error.get("code") or 0)
@@ -131,10 +132,14 @@ class CobranzaMessageStatus(models.AbstractModel):
         if not message_state.can_move(self.state, "failed"):
             self.write({"error_code": code, "error_message": reason})
             return
-        self._set_failed(reason, code=code)
-        if code in meta_api.FALLBACK_CODES or meta_api.classify_error(code, None) != \
-                meta_api.RETRY:
+        if not code:  # a failure Meta gave no reason for
+            self._set_failed(reason)
             self._fallback(reason)
+            return
+        # The same table as Meta's answers to a send: retried, held, stopped or failed.
+        self._handle_meta_error(self.account_id, meta_api.MetaError(
+            error.get("message") or "", code=code,
+            http_status=None if code in meta_api.STATUS_RETRY_CODES else 400))
 
     @api.model
     def _adopt_interrupted(self, event):

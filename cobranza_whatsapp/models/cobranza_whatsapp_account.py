@@ -1,3 +1,4 @@
+import datetime
 import logging
 import secrets
 
@@ -7,6 +8,11 @@ from odoo.exceptions import UserError
 from ..tools import graph_api, meta_api
 
 _logger = logging.getLogger(__name__)
+
+# Throttles closer than this to the current one are the same one (a batch in flight).
+THROTTLE_GRACE = datetime.timedelta(minutes=5)
+# A throttled account never goes below this many messages per second.
+MIN_RATE = 1.0
 
 
 class CobranzaWhatsappAccount(models.Model):
@@ -46,6 +52,10 @@ class CobranzaWhatsappAccount(models.Model):
         "messages wait until a manager fixes the account and resumes it.",
     )
     stopped_reason = fields.Text(readonly=True, copy=False)
+    throttled_until = fields.Datetime(
+        readonly=True, copy=False,
+        help="Meta limited this number's sending for quality (spam rate limit): messages "
+        "wait until then, and the account's rate is halved.")
     phone_number_id = fields.Char(string="Phone Number ID", copy=False)
     waba_id = fields.Char(string="WhatsApp Business Account ID", copy=False)
     display_phone_number = fields.Char(copy=False)
@@ -154,6 +164,17 @@ class CobranzaWhatsappAccount(models.Model):
                     summary=self.env._("WhatsApp account stopped"),
                     note=reason,
                 )
+
+    def _throttle(self, until, reason):
+        """Meta's spam rate limit: pause the account and halve its rate, once per pause."""
+        for account in self:
+            if account.throttled_until and account.throttled_until >= until - THROTTLE_GRACE:
+                continue
+            account.write({"throttled_until": until,
+                           "rate_limit": max(account.rate_limit / 2, MIN_RATE)
+                           if account.rate_limit else account.rate_limit})
+            account.message_post(body=reason)
+            _logger.warning("WhatsApp account %s throttled by Meta until %s", account.id, until)
 
     def _graph_api(self):
         """The Graph API client of this account: plain values, safe in the sender's threads."""

@@ -25,3 +25,6 @@ from . import test_sender
 from . import test_tour
 from . import test_webhook
 from . import test_work_queue
+from . import test_meta_errors
+from . import test_cadence_orm
+from . import test_receivable

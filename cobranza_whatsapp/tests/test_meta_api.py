@@ -53,12 +53,11 @@ class TestPayloads(BaseCase):
 @tagged("post_install", "-at_install")
 class TestErrors(BaseCase):
     def test_classification(self):
-        for code in (130429, 131056, 131000, 131016, 131057, 80007, 4):
+        for code in (130429, 131056, 131000, 131016, 131057, 80007, 4, 2, 2494100, 133004):
             self.assertEqual(meta_api.classify_error(code, 400), meta_api.RETRY, code)
-        for code in (131026, 131047, 132000, 132001, 132005, 132007, 132012, 132015, 132016,
-                     131050, 100, 133010):
+        for code in (131026, 131047, 132000, 132001, 132005, 132007, 132012, 131050, 100):
             self.assertEqual(meta_api.classify_error(code, 400), meta_api.PERMANENT, code)
-        for code in (190, 368):
+        for code in (190, 368, 0, 3, 10, 299, 131005, 33, 131037, 131045, 133010):
             self.assertEqual(meta_api.classify_error(code, 401), meta_api.ACCOUNT, code)
         self.assertEqual(meta_api.classify_error(None, 503), meta_api.RETRY)
         self.assertEqual(meta_api.classify_error(None, 429), meta_api.RETRY)

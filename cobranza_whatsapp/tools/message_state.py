@@ -14,7 +14,8 @@ STATES = [("queued", "Queued"), ("sending", "Sending"), ("sent", "Sent"),
 # creation (a customer's message), as ``queued`` is to a new outbound one; ``queued`` again
 # means "try later" (a retry, an account stopped, a send a stopped worker never posted).
 MOVES = {
-    "queued": frozenset({"sending"}),
+    # from sent: Meta's status said it failed with a retryable error; it is sent again
+    "queued": frozenset({"sending", "sent"}),
     "sending": frozenset({"queued"}),
     "sent": frozenset({"queued", "sending"}),  # SMS and e-mail go from the queue to Odoo's
     "delivered": frozenset({"sending", "sent"}),

@@ -13,12 +13,28 @@ DEFAULT_API_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
 
 RETRY, PERMANENT, ACCOUNT = "retry", "permanent", "account"
+# Meta's throughput for the whole number is spent on quality grounds: slow the account down.
+THROTTLE = "throttle"
+# Meta holds this customer's messages for at least a day.
+LATER = "later"
+# The template is paused (held until approved again) or disabled (never sent again).
+TEMPLATE_PAUSED, TEMPLATE_DISABLED = "template_paused", "template_disabled"
 MAX_ATTEMPTS = 6
 
-RETRY_CODES = {130429, 131056, 131000, 131016, 131057, 80007, 4, 2, 3}
-ACCOUNT_CODES = {190, 368, 131031, 131042}
-# Meta errors after which the customer must be reached on another channel.
-FALLBACK_CODES = frozenset({131026, 131047, 131049, 131050, 133010})
+# Meta's error table (see shared/META_CLOUD_API.md): transient errors are retried with
+# backoff, also when they come in a ``failed`` status webhook.
+RETRY_CODES = frozenset({130429, 131056, 131000, 131016, 131057, 2, 2494100, 133004, 80007,
+                         4})
+# Token, permission and number problems: the account stops, its queue waits for a manager.
+ACCOUNT_CODES = frozenset({0, 190, 3, 10, 131005, 33, 131037, 131045, 368, 131031, 131042,
+                           133010, *range(200, 300)})
+OTHER_KINDS = {131048: THROTTLE, 131049: LATER, 132015: TEMPLATE_PAUSED,
+               132016: TEMPLATE_DISABLED}
+# Retryable inside a ``failed`` status: Meta could not deliver it this time.
+STATUS_RETRY_CODES = frozenset({131000, 131016, 131057})
+# Meta errors after which the customer must be reached on another channel. 133010 is not
+# one: it is our own number that is not registered, not the customer's problem.
+FALLBACK_CODES = frozenset({131026, 131047, 131050})
 
 ERROR_REASONS = {
     130429: _lt("Meta's sending rate was reached; the message will be retried."),
@@ -32,19 +48,39 @@ ERROR_REASONS = {
                 "or an old app). Another channel is needed."),
     131047: _lt("More than 24 hours passed since the customer's last message: only an "
                 "approved template can be sent."),
-    131048: _lt("Meta limited sending because of the account's quality; slow down."),
-    131049: _lt("Meta did not deliver the message to keep the customer's experience healthy."),
+    131048: _lt("Meta limited sending because of the account's quality (spam rate limit): "
+                "the account sends again more slowly after a pause."),
+    131049: _lt("Meta did not deliver the message to keep the customer's experience healthy; "
+                "it is tried again after at least 24 hours."),
     131050: _lt("The customer stopped messages from businesses."),
     131051: _lt("This message type is not supported."),
     132000: _lt("The number of template variables does not match the approved template."),
     132001: _lt("The template does not exist in this language or is not approved; "
                 "synchronise the templates."),
-    132005: _lt("A template variable is too long."),
-    132007: _lt("The template text breaks Meta's format rules."),
+    132005: _lt("Translated text is too long: a template variable is longer than Meta "
+                "allows."),
+    132007: _lt("Template content violates a WhatsApp policy."),
     132012: _lt("A template variable has the wrong format."),
-    132015: _lt("Meta paused the template for low quality."),
+    132015: _lt("Meta paused the template for low quality: its messages wait until it is "
+                "approved again."),
     132016: _lt("Meta disabled the template for low quality."),
-    133010: _lt("The WhatsApp phone number is not registered with Meta."),
+    133010: _lt("Our WhatsApp number is not registered on the Cloud API: register it "
+                "(POST /{phone_number_id}/register) and resume the account."),
+    2494100: _lt("Meta asks to try again in a few minutes; the message will be retried."),
+    133004: _lt("Meta's server is temporarily unavailable; the message will be retried."),
+    2: _lt("Meta's service is temporarily unavailable; the message will be retried."),
+    0: _lt("Meta could not authenticate the access token: enter a valid token on the "
+           "WhatsApp account."),
+    3: _lt("The Meta app lacks a capability this call needs: check the app's permissions."),
+    10: _lt("The access token lacks a permission (whatsapp_business_messaging or "
+            "whatsapp_business_management): give it to the system user and enter the new "
+            "token."),
+    131005: _lt("Meta denied access: the token lacks a permission for this WhatsApp "
+                "account."),
+    33: _lt("The WhatsApp business phone number was deleted."),
+    131037: _lt("The WhatsApp number's display name is not approved yet."),
+    131045: _lt("The WhatsApp number has a registration problem (certificate): register it "
+                "again."),
     100: _lt("Meta refused a parameter of the request."),
     190: _lt("Meta's access token expired or is invalid: enter a new token on the WhatsApp "
              "account."),
@@ -53,6 +89,8 @@ ERROR_REASONS = {
     131042: _lt("The WhatsApp Business Account has a payment problem."),
 }
 GENERIC_REASON = _lt("Meta refused the message.")
+PERMISSION_REASON = _lt("The access token or the Meta app lacks a permission for this call: "
+                        "check the system user's permissions and enter a new token.")
 TRANSPORT_REASON = _lt("Meta could not be reached (network error or timeout); the message "
                        "will be retried.")
 
@@ -62,6 +100,8 @@ TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
 def classify_error(code, http_status):
+    if code in OTHER_KINDS:
+        return OTHER_KINDS[code]
     if code in ACCOUNT_CODES:
         return ACCOUNT
     if code in RETRY_CODES:
@@ -76,6 +116,8 @@ def classify_error(code, http_status):
 def error_reason(code):
     if code is None:
         return TRANSPORT_REASON
+    if code not in ERROR_REASONS and isinstance(code, int) and 200 <= code < 300:
+        return PERMISSION_REASON
     return ERROR_REASONS.get(code, GENERIC_REASON)
 
 
