@@ -42,7 +42,7 @@ for bench in "${benches[@]}"; do
             # shellcheck disable=SC2086
             "$VENV/bin/python" "$tree/bench/bench_$bench.py" --database "bench_${bench}_$side" \
                 ${args[$bench]} >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "$bench ($side) failed: see $log"; }
-            grep -E '/s|MiB|p99|queries' "$log" | sed "s/^/    /"
+            grep -E '/s|per second|MiB|p99|queries' "$log" | sed "s/^/    /"
         done
     done
 done
