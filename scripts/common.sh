@@ -81,10 +81,9 @@ ensure_base_template() {
     printf '%s' "$template"
 }
 
-# Copy the base template into $1 and install (or upgrade) the addon in it; the Odoo log
-# goes to $2. Fails if installing logs any WARNING or ERROR.
-create_db_with_addon() {
-    local db=$1 log=$2 template
+# A fresh database $1, copied (with its filestore) from the base template.
+copy_base_template() {
+    local db=$1 template
     template=$(ensure_base_template)
     dropdb --if-exists "$db" >/dev/null
     rm -rf "$HOME/.local/share/Odoo/filestore/$db"
@@ -93,6 +92,13 @@ create_db_with_addon() {
         mkdir -p "$HOME/.local/share/Odoo/filestore"
         cp -r "$HOME/.local/share/Odoo/filestore/$template" "$HOME/.local/share/Odoo/filestore/$db"
     fi
+}
+
+# Copy the base template into $1 and install (or upgrade) the addon in it; the Odoo log
+# goes to $2. Fails if installing logs any WARNING or ERROR.
+create_db_with_addon() {
+    local db=$1 log=$2
+    copy_base_template "$db"
     odoo_bin -d "$db" -i cobranza_whatsapp --stop-after-init --no-http --log-level=info >"$log" 2>&1 \
         || { tail -n 40 "$log" >&2; die "Installing cobranza_whatsapp failed: see $log."; }
 }

@@ -11,18 +11,11 @@ require_odoo
 bash "$ROOT/scripts/setup.sh"
 require_postgres
 require_port_free "$HTTP_PORT"
-mkdir -p "$ROOT/var"
 log="$ROOT/var/test-odoo.log"
+mkdir -p "$ROOT/var"
 
 info "Copying the base template into a fresh database $TEST_DB"
-template=$(ensure_base_template)
-dropdb --if-exists "$TEST_DB" >/dev/null
-rm -rf "$HOME/.local/share/Odoo/filestore/$TEST_DB"
-createdb -T "$template" "$TEST_DB"
-if [ -d "$HOME/.local/share/Odoo/filestore/$template" ]; then
-    mkdir -p "$HOME/.local/share/Odoo/filestore"
-    cp -r "$HOME/.local/share/Odoo/filestore/$template" "$HOME/.local/share/Odoo/filestore/$TEST_DB"
-fi
+copy_base_template "$TEST_DB"
 
 info "Installing cobranza_whatsapp with Odoo's test runner (log: var/test-odoo.log)"
 status=0
