@@ -428,7 +428,7 @@ class CobranzaCadence(models.AbstractModel):
         moves.invalidate_recordset(["cobranza_level_id", "cobranza_level_date",
                                     "cobranza_handoff", "cobranza_state"], flush=False)
         if handoff_level:
-            moves.browse(list(handoff_level))._message_log_batch({
+            moves.browse(list(handoff_level))._cobranza_log_handoff({
                 move_id: Markup("<p>%s</p>") % self.env._(
                     "Collection level %(level)s hands this invoice to a person.",
                     level=level_by_id[level_id].name)

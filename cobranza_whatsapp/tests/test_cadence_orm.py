@@ -62,3 +62,20 @@ class TestSendNowCountsInTheAbTest(CobranzaCommon):
         self.assertEqual(self.level._template_for("a", 1), self.level.template_id)
         self.level.template_b_id = False
         self.assertEqual(self.level._template_for("b", 2), statement)
+
+
+@tagged("post_install", "-at_install")
+class TestHandOffTracking(CobranzaCommon):
+    freeze_time = freezegun.freeze_time(NOW, tick=True)
+
+    def test_a_hand_off_is_tracked_in_the_invoice_chatter(self):
+        move = self._invoice(self.customer, 900.0, days_overdue=16)
+        self.run_cadence()
+        self.assertTrue(move.cobranza_handoff)
+        tracking = move.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "cobranza_handoff")
+        self.assertEqual(len(tracking), 1, "one tracking line: Handed to a Person")
+        self.assertEqual((tracking.old_value_integer, tracking.new_value_integer), (0, 1))
+        self.assertIn("hands this invoice to a person", str(tracking.mail_message_id.body))
+        self.assertEqual(tracking.mail_message_id.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertEqual(tracking.mail_message_id.author_id, self.env.user.partner_id)
