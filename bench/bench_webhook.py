@@ -42,10 +42,11 @@ def prepare(database, messages):
         partner = env["res.partner"].create({"name": "Bench customer", "phone": "+51987654321"})
         env.cr.execute(
             """
-            INSERT INTO cobranza_message (direction, channel, state, company_id, partner_id,
-                                          account_id, wamid, attempts, sent_at, create_date,
-                                          write_date, create_uid, write_uid, scheduled_at)
-            SELECT 'out', 'whatsapp', 'sent', %s, %s, %s, 'wamid.BENCH' || g, 1,
+            INSERT INTO cobranza_message (direction, channel, kind, state, company_id,
+                                          partner_id, account_id, wamid, attempts, sent_at,
+                                          create_date, write_date, create_uid, write_uid,
+                                          scheduled_at)
+            SELECT 'out', 'whatsapp', 'template', 'sent', %s, %s, %s, 'wamid.BENCH' || g, 1,
                    now() at time zone 'UTC', now() at time zone 'UTC',
                    now() at time zone 'UTC', 1, 1, now() at time zone 'UTC'
               FROM generate_series(1, %s) g
