@@ -232,12 +232,18 @@ def _metadata(phone_number_id):
 
 
 def status_item(wamid, status, timestamp=None, recipient_id="51987654321", errors=None,
-                category="utility", callback_data=None):
+                category="utility", callback_data=None, pricing=True, conversation=True,
+                billable=True):
+    """A status as Meta sends it. Meta puts ``pricing`` on one status of a message (sent, or
+    delivered/read): ``pricing=False`` leaves it out; ``billable`` (being deprecated) is left
+    out with ``billable=None``. Since v24 ``conversation`` is mostly absent too."""
     item = {"id": wamid, "status": status, "timestamp": str(timestamp or int(time.time())),
-            "recipient_id": recipient_id,
-            "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular",
-                        "category": category}}
-    if status != "failed":
+            "recipient_id": recipient_id}
+    if pricing:
+        item["pricing"] = {"pricing_model": "PMP", "type": "regular", "category": category}
+        if billable is not None:
+            item["pricing"]["billable"] = billable
+    if status != "failed" and conversation:
         item["conversation"] = {"id": "CONV" + wamid[-8:], "origin": {"type": category}}
     if errors:
         item["errors"] = errors
@@ -251,13 +257,18 @@ def status_payload(statuses, waba_id="WABA1", phone_number_id="PNID1"):
                      "statuses": statuses}, waba_id=waba_id)
 
 
-def _inbound(from_, message, name="María Quispe", waba_id="WABA1", phone_number_id="PNID1"):
+def _inbound(from_, message, name="María Quispe", waba_id="WABA1", phone_number_id="PNID1",
+             group_id=None, contacts=True):
     message.setdefault("from", from_)
     message.setdefault("id", "wamid.IN" + uuid.uuid4().hex.upper())
     message.setdefault("timestamp", str(int(time.time())))
-    return envelope({"messaging_product": "whatsapp", "metadata": _metadata(phone_number_id),
-                     "contacts": [{"profile": {"name": name}, "wa_id": from_}],
-                     "messages": [message]}, waba_id=waba_id)
+    if group_id:
+        message["group_id"] = group_id
+    value = {"messaging_product": "whatsapp", "metadata": _metadata(phone_number_id),
+             "messages": [message]}
+    if contacts:
+        value["contacts"] = [{"profile": {"name": name}, "wa_id": from_}]
+    return envelope(value, waba_id=waba_id)
 
 
 def inbound_text_payload(from_, text, context_id=None, **kwargs):
@@ -288,6 +299,24 @@ def inbound_media_payload(from_, media_id, kind="image", mime_type="image/jpeg",
     return _inbound(from_, {"type": kind, kind: media}, **kwargs)
 
 
+def system_payload(from_, kind="user_changed_number", new_wa_id=None, **kwargs):
+    """Meta's system message: a customer changed number (``wa_id`` the new one) or user
+    id. It comes without a contacts array."""
+    system = {"type": kind, "body": f"User {from_} changed to {new_wa_id}" if new_wa_id
+              else "User changed"}
+    if new_wa_id:
+        system["wa_id"] = new_wa_id
+    return _inbound(from_, {"type": "system", "system": system}, contacts=False, **kwargs)
+
+
+def reaction_payload(from_, message_id, emoji="\U0001f44d", **kwargs):
+    """A customer's reaction to one of our messages; an empty emoji removes it."""
+    reaction = {"message_id": message_id}
+    if emoji:
+        reaction["emoji"] = emoji
+    return _inbound(from_, {"type": "reaction", "reaction": reaction}, **kwargs)
+
+
 def template_status_payload(template_id, name, event, reason=None, language="es",
                             waba_id="WABA1"):
     value = {"event": event, "message_template_id": int(template_id),
@@ -298,9 +327,12 @@ def template_status_payload(template_id, name, event, reason=None, language="es"
     return payload
 
 
-def post_signed_webhook(url, payload, app_secret, *, timeout=10, bad_signature=False):
+def post_signed_webhook(url, payload, app_secret, *, timeout=10, bad_signature=False,
+                        session=None):
+    """Meta's POST, signed with the App Secret (or forged). `session`: an HttpCase's
+    ``self.opener``, so that the test server takes the request."""
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     signature = compute_signature("wrong" if bad_signature else app_secret, raw)
-    return requests.post(url, data=raw, timeout=timeout,
-                         headers={"Content-Type": "application/json",
-                                  "X-Hub-Signature-256": signature})
+    return (session or requests).post(url, data=raw, timeout=timeout,
+                                      headers={"Content-Type": "application/json",
+                                               "X-Hub-Signature-256": signature})

@@ -314,6 +314,9 @@ def _timestamp(value):
 
 
 def parse_webhook(payload):
+    """Meta's envelope as a flat list of events, each naming the number (``phone_number_id``)
+    or, for template fields, the WhatsApp Business Account (``waba_id``) it is for: one app's
+    webhook serves every number subscribed to it, so the events are routed by these."""
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         raise EnvelopeError("not a WhatsApp Business Account webhook")
     if not isinstance(payload.get("entry"), list):
@@ -331,80 +334,121 @@ def parse_webhook(payload):
                 events.extend(_parse_messages_value(waba_id, value))
             elif field in ("message_template_status_update", "message_template_quality_update",
                            "template_category_update"):
-                event = _parse_template_value(field, value, entry.get("time"))
+                event = _parse_template_value(field, value, entry.get("time"), waba_id)
                 if event:
                     events.append(event)
     return events
 
 
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _billable(pricing):
+    """Whether Meta charges for the message. ``billable`` is being deprecated: without it,
+    the pricing type says (``regular`` is charged, ``free_customer_service`` and
+    ``free_entry_point`` are not)."""
+    if "billable" in pricing:
+        return bool(pricing["billable"])
+    kind = pricing.get("type")
+    return bool(kind) and not str(kind).startswith("free")
+
+
+def _parse_status(waba_id, phone_number_id, status):
+    pricing = _dict(status.get("pricing"))
+    conversation = _dict(status.get("conversation"))
+    errors = [{"code": _int(e.get("code")), "title": _str(e.get("title"), 255),
+               "message": _str(e.get("message"), 1000),
+               "details": _str(_dict(e.get("error_data")).get("details"), 1000)}
+              for e in _list(status.get("errors")) if isinstance(e, dict)]
+    wamid = _str(status["id"], 255)
+    state = _str(status["status"], 32)
+    key = f"status:{wamid}:{state}"
+    if state == "failed" and errors:
+        key += f":{errors[0]['code']}"
+    return {
+        "kind": "status", "key": key, "waba_id": waba_id, "phone_number_id": phone_number_id,
+        "wamid": wamid, "status": state, "timestamp": _timestamp(status.get("timestamp")),
+        "recipient_id": _str(status.get("recipient_id"), 64),
+        "callback_data": _str(status.get("biz_opaque_callback_data"), 512),
+        # Meta puts the pricing on one status (sent, or delivered/read), not on all of them.
+        "pricing_category": _str(pricing.get("category"), 64),
+        "pricing_type": _str(pricing.get("type"), 64),
+        "billable": _billable(pricing) if pricing else False,
+        "conversation_id": _str(conversation.get("id"), 255),
+        "errors": errors,
+    }
+
+
+def _message_content(kind, body):
+    """(text, payload, media) of an inbound message of type `kind`."""
+    text = payload = media = None
+    if kind == "text":
+        text = body.get("body")
+    elif kind == "button":
+        text, payload = body.get("text"), body.get("payload")
+    elif kind == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or {}
+        if isinstance(reply, dict):
+            text, payload = reply.get("title"), reply.get("id")
+    elif kind in ("document", "image", "audio", "video", "sticker"):
+        text = body.get("caption")
+        media = {"id": _str(body.get("id"), 255), "mime_type": _str(body.get("mime_type"), 128),
+                 "sha256": _str(body.get("sha256"), 128),
+                 "filename": _str(body.get("filename"), 255)}
+    return text, payload, media
+
+
+def _parse_message(waba_id, phone_number_id, message, names):
+    kind = _str(message.get("type"), 32)
+    body = _dict(message.get(kind)) if kind else {}
+    context = _dict(message.get("context"))
+    sender = _str(message.get("from"), 64)
+    event = {
+        "kind": "message", "key": f"message:{_str(message['id'], 255)}", "waba_id": waba_id,
+        "phone_number_id": phone_number_id, "message_id": _str(message["id"], 255),
+        "from": sender, "timestamp": _timestamp(message.get("timestamp")), "type": kind,
+        "profile_name": names.get(sender),
+        # Said in a group, not to us alone (Meta's groups: ``group_id`` on the message).
+        "group_id": _str(message.get("group_id") or context.get("group_id"), 255),
+    }
+    if kind == "system":
+        # A customer changed number (``wa_id`` is the new one; older versions say
+        # ``new_wa_id``) or user id: no contacts array, and no reply to read.
+        event.update(kind="system", system_type=_str(body.get("type"), 64),
+                     text=_str(body.get("body"), 1024),
+                     new_wa_id=_str(body.get("wa_id") or body.get("new_wa_id"), 64),
+                     user_id=_str(body.get("user_id") or body.get("user"), 255))
+        return event
+    if kind == "reaction":
+        # An emoji on one of our messages (none: the reaction was removed); not a reply.
+        event.update(kind="reaction", reacted_to=_str(body.get("message_id"), 255),
+                     emoji=_str(body.get("emoji"), 32) or "")
+        return event
+    text, payload, media = _message_content(kind, body)
+    event.update(text=_str(text), payload=_str(payload, 512),
+                 context_id=_str(context.get("id"), 255), media=media)
+    return event
+
+
 def _parse_messages_value(waba_id, value):
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    phone_number_id = _str(metadata.get("phone_number_id"), 64)
-    events = []
-    for status in _list(value.get("statuses")):
-        if not isinstance(status, dict) or not status.get("id") or not status.get("status"):
-            continue
-        pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else {}
-        conversation = status.get("conversation") if isinstance(
-            status.get("conversation"), dict) else {}
-        errors = [{"code": _int(e.get("code")), "title": _str(e.get("title"), 255),
-                   "message": _str(e.get("message"), 1000),
-                   "details": _str((e.get("error_data") or {}).get("details")
-                                   if isinstance(e.get("error_data"), dict) else None, 1000)}
-                  for e in _list(status.get("errors")) if isinstance(e, dict)]
-        wamid = _str(status["id"], 255)
-        state = _str(status["status"], 32)
-        key = f"status:{wamid}:{state}"
-        if state == "failed" and errors:
-            key += f":{errors[0]['code']}"
-        events.append({
-            "kind": "status", "key": key, "waba_id": waba_id, "phone_number_id": phone_number_id,
-            "wamid": wamid, "status": state, "timestamp": _timestamp(status.get("timestamp")),
-            "recipient_id": _str(status.get("recipient_id"), 64),
-            "callback_data": _str(status.get("biz_opaque_callback_data"), 512),
-            "pricing_category": _str(pricing.get("category"), 64),
-            "pricing_type": _str(pricing.get("type"), 64),
-            "billable": bool(pricing.get("billable")),
-            "conversation_id": _str(conversation.get("id"), 255),
-            "errors": errors,
-        })
+    phone_number_id = _str(_dict(value.get("metadata")).get("phone_number_id"), 64)
+    events = [_parse_status(waba_id, phone_number_id, status)
+              for status in _list(value.get("statuses"))
+              if isinstance(status, dict) and status.get("id") and status.get("status")]
     names = {}
     for contact in _list(value.get("contacts")):
         if isinstance(contact, dict):
-            profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-            names[_str(contact.get("wa_id"), 64)] = _str(profile.get("name"), 255)
-    for message in _list(value.get("messages")):
-        if not isinstance(message, dict) or not message.get("id"):
-            continue
-        kind = _str(message.get("type"), 32)
-        text = payload = media = None
-        body = message.get(kind) if isinstance(message.get(kind), dict) else {}
-        if kind == "text":
-            text = body.get("body")
-        elif kind == "button":
-            text, payload = body.get("text"), body.get("payload")
-        elif kind == "interactive":
-            reply = body.get("button_reply") or body.get("list_reply") or {}
-            if isinstance(reply, dict):
-                text, payload = reply.get("title"), reply.get("id")
-        elif kind in ("document", "image", "audio", "video", "sticker"):
-            text = body.get("caption")
-            media = {"id": _str(body.get("id"), 255), "mime_type": _str(body.get("mime_type"), 128),
-                     "sha256": _str(body.get("sha256"), 128),
-                     "filename": _str(body.get("filename"), 255)}
-        context = message.get("context") if isinstance(message.get("context"), dict) else {}
-        sender = _str(message.get("from"), 64)
-        events.append({
-            "kind": "message", "key": f"message:{_str(message['id'], 255)}", "waba_id": waba_id,
-            "phone_number_id": phone_number_id, "message_id": _str(message["id"], 255),
-            "from": sender, "timestamp": _timestamp(message.get("timestamp")), "type": kind,
-            "profile_name": names.get(sender), "text": _str(text), "payload": _str(payload, 512),
-            "context_id": _str(context.get("id"), 255), "media": media,
-        })
+            names[_str(contact.get("wa_id"), 64)] = _str(
+                _dict(contact.get("profile")).get("name"), 255)
+    events.extend(_parse_message(waba_id, phone_number_id, message, names)
+                  for message in _list(value.get("messages"))
+                  if isinstance(message, dict) and message.get("id"))
     return events
 
 
-def _parse_template_value(field, value, entry_time):
+def _parse_template_value(field, value, entry_time, waba_id=None):
+    """A template's update; it names no number, only its WhatsApp Business Account."""
     template_id = _str(value.get("message_template_id"), 64)
     if not template_id and not value.get("message_template_name"):
         return None
@@ -414,7 +458,8 @@ def _parse_template_value(field, value, entry_time):
     marker = value.get("event") or value.get("new_quality_score") or value.get("new_category")
     return {
         "kind": kind, "key": f"{kind}:{template_id}:{_str(marker, 64)}:{_timestamp(entry_time)}",
-        "template_id": template_id, "template_name": _str(value.get("message_template_name"), 512),
+        "waba_id": waba_id, "template_id": template_id,
+        "template_name": _str(value.get("message_template_name"), 512),
         "language": _str(value.get("message_template_language"), 16),
         "event": _str(value.get("event"), 64), "reason": _str(value.get("reason"), 512),
         "new_quality_score": _str(value.get("new_quality_score"), 16),
