@@ -5,7 +5,7 @@ import time
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import plaintext2html
+from odoo.tools import format_datetime, plaintext2html
 
 from ..tools import intent as intent_tools
 from ..tools import meta_api, receivable
@@ -42,19 +42,35 @@ class CobranzaMessageInbound(models.AbstractModel):
     _name = "cobranza.message.inbound"
     _description = "Collection Message Inbound"
 
+    # On our outbound messages: what the customer reacted with (Meta's reactions).
+    reaction_emoji = fields.Char(string="Customer's Reaction", readonly=True, copy=False,
+                                 help="The emoji the customer reacted to this message with.")
+    reacted_at = fields.Datetime(string="Reacted On", readonly=True, copy=False)
+
     # === INBOUND MESSAGES === #
 
     @api.model
     def _find_partner_by_wa_id(self, company, wa_id):
-        """Meta's wa_id can differ from the number we dialled (Mexico 521, Brazil's 9)."""
+        """Meta's wa_id can differ from the number we dialled (Mexico 521, Brazil's 9).
+        Only the company's own customers and shared ones: another company's contact with
+        the same number is not this company's customer."""
         candidates = phone_tools.candidate_wa_ids(wa_id or "")
         Partner = self.env["res.partner"]
-        partner = Partner.search([("cobranza_wa_id", "in", candidates)], limit=1)
+        scope = [("company_id", "in", [company.id, False])] if company else []
+        partner = Partner.search([*scope, ("cobranza_wa_id", "in", candidates)], limit=1)
         if not partner:
             partner = Partner.search(
-                [("cobranza_whatsapp_number", "in", ["+" + c for c in candidates])], limit=1
+                [*scope, ("cobranza_whatsapp_number", "in", ["+" + c for c in candidates])],
+                limit=1,
             )
         return partner.commercial_partner_id
+
+    @api.model
+    def _event_time(self, event):
+        """When Meta says it happened (now, when it does not say), as a naive UTC time."""
+        return datetime.datetime.fromtimestamp(
+            int(event.get("timestamp") or time.time()), tz=datetime.UTC
+        ).replace(tzinfo=None)
 
     @api.model
     def _receive(self, account, event):
@@ -69,15 +85,14 @@ class CobranzaMessageInbound(models.AbstractModel):
                 "phone": "+" + wa_id if wa_id else False,
                 "cobranza_wa_id": wa_id or False,
             })
-        received = datetime.datetime.fromtimestamp(
-            int(event.get("timestamp") or time.time()), tz=datetime.UTC
-        ).replace(tzinfo=None)
+        received = self._event_time(event)
         context_id = event.get("context_id")
-        replied = self.search([("wamid", "=", context_id)], limit=1) if context_id else \
-            self.browse()
+        replied = self.search([("wamid", "=", context_id), ("company_id", "=", company.id)],
+                              limit=1) if context_id else self.browse()
         moves = replied.move_ids or self.search(
-            [("partner_id", "=", partner.id), ("direction", "=", "out"),
-             ("state", "not in", ("cancelled", "failed"))], order="id desc", limit=1
+            [("partner_id", "=", partner.id), ("company_id", "=", company.id),
+             ("direction", "=", "out"), ("state", "not in", ("cancelled", "failed"))],
+            order="id desc", limit=1,
         ).move_ids
         message = self.create({
             "direction": "in",
@@ -105,6 +120,63 @@ class CobranzaMessageInbound(models.AbstractModel):
                                        subtype_xmlid="mail.mt_note", attachments=files)
         message._understand(event)
         return message
+
+    @api.model
+    def _receive_system(self, account, event):
+        """Meta's word that a customer changed number (``user_changed_number``, with the new
+        wa_id) or user id: the customer's record follows and a note says so. It is not a
+        reply: nothing is read into it and no person is asked to act. Returns the customer
+        (none when we do not know the number: no contact is made for it)."""
+        company = account.company_id if account else self.env.company
+        partner = self._find_partner_by_wa_id(company, event.get("from")).sudo()
+        if not partner:
+            return partner
+        new_wa_id = event.get("new_wa_id")
+        if event.get("system_type") == "user_changed_number" and new_wa_id:
+            old_wa_id = partner.cobranza_wa_id or event.get("from") or ""
+            partner.cobranza_wa_id = new_wa_id
+            note = self.env._(
+                "The customer changed their WhatsApp number from +%(old)s to +%(new)s: "
+                "replies on WhatsApp now go to the new number. Reminders go to the phone "
+                "on this form: change it if it is still the old number.",
+                old=old_wa_id, new=new_wa_id)
+        elif event.get("system_type") == "user_changed_user_id":
+            note = self.env._("WhatsApp reports that the customer's WhatsApp user ID "
+                              "changed.")
+        else:
+            note = self.env._("WhatsApp reports a change for this customer: %(text)s",
+                              text=event.get("text") or event.get("system_type") or "?")
+        partner.message_post(body=plaintext2html(note), message_type="comment",
+                             subtype_xmlid="mail.mt_note")
+        return partner
+
+    @api.model
+    def _receive_reaction(self, account, event):
+        """A customer's emoji on one of our messages, found by its wamid within the account:
+        kept on that message and noted on the customer and the invoices. It is not a reply:
+        no intent, no work item, no person. Returns whether the message is known (if not,
+        the event waits for it, like a status)."""
+        wamid = event.get("reacted_to")
+        message = self.search([("wamid", "=", wamid), ("account_id", "=", account.id),
+                               ("direction", "=", "out")], limit=1) \
+            if wamid and account else self.browse()
+        if not message:
+            return False
+        emoji = event.get("emoji") or ""
+        message.write({"reaction_emoji": emoji or False,
+                       "reacted_at": self._event_time(event)})
+        sent = format_datetime(self.env, message.sent_at or message.create_date,
+                               tz=message.partner_id.tz or "UTC", dt_format="short")
+        if emoji:
+            note = self.env._("The customer reacted %(emoji)s to the WhatsApp message of "
+                              "%(date)s.", emoji=emoji, date=sent)
+        else:
+            note = self.env._("The customer removed their reaction to the WhatsApp message "
+                              "of %(date)s.", date=sent)
+        for record in [message.partner_id, *message.move_ids]:
+            record.sudo().message_post(body=plaintext2html(note), message_type="comment",
+                                       subtype_xmlid="mail.mt_note")
+        return True
 
     def _attach_inbound_media(self, account, media):
         """Keep a receipt or photo the customer sent; a failed download loses nothing else."""
@@ -146,6 +218,10 @@ class CobranzaMessageInbound(models.AbstractModel):
         })
         mode = self.company_id[f"cobranza_intent_{result.intent}"] \
             if result.intent in intent_tools.ACTIONABLE_INTENTS else "none"
+        in_group = result.intent == "stop" and event.get("group_id")
+        if in_group:
+            # Written in a group, to everyone in it: never an opt-out from our messages.
+            mode = "none"
         if result.intent == "stop" and mode == "auto":
             # An opt-out is honoured even when the reply is angry; a person still follows up.
             self._on_stop(result, today)
@@ -155,6 +231,9 @@ class CobranzaMessageInbound(models.AbstractModel):
             self._hand_to_person(result, today)
         elif mode == "auto":
             getattr(self, REPLY_HANDLERS[result.intent])(result, today)
+        if in_group and not self.action_taken:
+            self.action_taken = self.env._("Written in a group: not taken as a request to "
+                                           "stop messages")
         return result
 
     def _open_moves(self):

@@ -10,6 +10,9 @@ from .cobranza_message_post import INTERRUPTED_AFTER
 
 _logger = logging.getLogger(__name__)
 
+# Meta's ``played`` (a voice message's first play) is a read for what we track.
+STATUS_ALIASES = {"played": "read"}
+
 
 class CobranzaMessageStatus(models.AbstractModel):
     """Meta's status webhooks: the one path every status takes, one event or a thousand.
@@ -60,19 +63,23 @@ class CobranzaMessageStatus(models.AbstractModel):
 
     @api.model
     def _fold_status(self, vals, event):
-        """One sent/delivered/read status folded into a message's values, only forward."""
+        """One sent/delivered/read (or played) status folded into a message's values, only
+        forward. Meta gives the pricing on one of them, not all: the one that has it sets
+        it, the others leave it as it is."""
         when = datetime.datetime.fromtimestamp(
             event.get("timestamp") or time.time(), tz=datetime.UTC
         ).replace(tzinfo=None)
-        if event.get("pricing_category"):
-            vals.update(pricing_category=event["pricing_category"],
-                        pricing_type=event.get("pricing_type") or False,
+        if event.get("pricing_category") or event.get("pricing_type"):
+            vals.update(pricing_category=event.get("pricing_category") or
+                        vals["pricing_category"],
+                        pricing_type=event.get("pricing_type") or vals["pricing_type"],
                         billable=bool(event.get("billable")))
         if event.get("conversation_id"):
             vals["conversation_id"] = event["conversation_id"]
         stamps = {k: vals[k] for k in message_state.STAMP_FIELDS.values()}
-        vals["state"], stamps = message_state.fold_delivery(vals["state"], stamps,
-                                                            event["status"], when)
+        status = STATUS_ALIASES.get(event["status"], event["status"])
+        vals["state"], stamps = message_state.fold_delivery(vals["state"], stamps, status,
+                                                            when)
         vals.update(stamps)
         return vals
 
