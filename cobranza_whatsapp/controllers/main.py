@@ -55,13 +55,15 @@ class CobranzaWebhookController(http.Controller):
     @http.route("/cobranza_whatsapp/webhook", type="http", auth="public", methods=["POST"],
                 csrf=False, save_session=False)
     def webhook_receive(self, **_kwargs):
+        """Verify, route, store and answer; the events are processed by a cron, after the
+        answer (Meta wants one within a fraction of a second, and retries otherwise)."""
         httprequest = request.httprequest
         raw = read_body(MAX_BODY_BYTES)
         if raw is None:
             return self._json({"error": "body too large"}, 413)
         signature = httprequest.headers.get("X-Hub-Signature-256")
-        account = self._account_for_signature(raw, signature)
-        if account is None:
+        accounts = self._accounts_for_signature(raw, signature)
+        if not accounts:
             _logger.warning("WhatsApp webhook refused: missing or invalid signature (%s bytes)",
                             len(raw))
             return self._json({"error": "invalid signature"}, 401)
@@ -71,25 +73,29 @@ class CobranzaWebhookController(http.Controller):
             _logger.warning("WhatsApp webhook refused: body is not JSON (%s bytes)", len(raw))
             return self._json({"error": "body is not JSON"}, 400)
         try:
-            counters = request.env["cobranza.webhook.event"].sudo()._handle_payload(
-                account, payload
+            counters = request.env["cobranza.webhook.event"].sudo()._receive_webhook(
+                accounts, payload
             )
         except meta_api.EnvelopeError as error:
             _logger.warning("WhatsApp webhook refused: %s", error)
             return self._json({"error": str(error)}, 400)
         return self._json({"status": "ok", **counters}, 200)
 
-    def _account_for_signature(self, raw, signature):
-        """The account whose App Secret signed this body; None when none did."""
+    def _accounts_for_signature(self, raw, signature):
+        """Every account whose App Secret signed this body: the numbers of one Meta app
+        share its secret, so the signature says which app sent it, and each event's number
+        says which of these accounts it is for. Each secret is checked once, in constant
+        time (``hmac.compare_digest``)."""
+        Account = request.env["cobranza.whatsapp.account"].sudo()
         if not signature:
-            return None
-        accounts = request.env["cobranza.whatsapp.account"].sudo().search(
-            [("app_secret", "!=", False)]
-        )
+            return Account
+        accounts = Account.search([("app_secret", "!=", False)])
+        signed = {}
         for account in accounts:
-            if meta_api.verify_signature(account.app_secret, raw, signature):
-                return account
-        return None
+            secret = account.app_secret
+            if secret not in signed:
+                signed[secret] = meta_api.verify_signature(secret, raw, signature)
+        return accounts.filtered(lambda account: signed[account.app_secret])
 
     @staticmethod
     def _json(data, status):

@@ -12,15 +12,23 @@ _logger = logging.getLogger(__name__)
 # An event that failed (or waited for its message) this many times is left for a person.
 MAX_ATTEMPTS = 20
 CRON_BATCH = 500
+# Replies, system messages and reactions per transaction of the processing cron: each one
+# posts notes and may download a file from Meta, so fewer than statuses.
+MESSAGE_BATCH = 20
+TEMPLATE_KINDS = ("template_status", "template_quality", "template_category")
 
 
 class CobranzaWebhookEvent(models.Model):
     """One event Meta told us about, stored once and processed until it succeeds.
 
-    The controller only verifies, parses and inserts (``ON CONFLICT DO NOTHING`` on the
-    event key), then answers 200 at once; processing happens right after in the same
-    request and, for anything that failed or arrived before its message, in a cron. So a
-    duplicate changes nothing and a failure is retried, never lost.
+    The controller verifies the signature, routes each event to the account of its number
+    (:meth:`_route`), inserts it (``ON CONFLICT DO NOTHING`` on the event key), wakes the
+    processing cron and answers 200: Meta wants an answer in a fraction of a second, and
+    the work (statuses, replies acted on, files downloaded from Meta) is done by
+    ``ir_cron_webhook_received`` in transactions of its own (:meth:`_process_received`).
+    Anything that failed or arrived before its message is retried by
+    ``ir_cron_webhook_events``. So a duplicate changes nothing and a failure is retried,
+    never lost.
     """
 
     _name = "cobranza.webhook.event"
@@ -77,7 +85,8 @@ class CobranzaWebhookEvent(models.Model):
         """Apply each event in its own savepoint; failures are kept with their error."""
         for event in self:
             if event.company_id:
-                event = event.with_context(lang=event.company_id._cobranza_lang())  # noqa: PLW2901
+                event = event.with_company(event.company_id).with_context(  # noqa: PLW2901
+                    lang=event.company_id._cobranza_lang())
             try:
                 with self.env.cr.savepoint():
                     done = event._apply()
@@ -96,33 +105,129 @@ class CobranzaWebhookEvent(models.Model):
         kind = data.get("kind")
         if kind == "status":
             return self.env["cobranza.message"].sudo()._apply_statuses([data])[0]
-        if kind in ("template_status", "template_quality", "template_category"):
+        if kind in TEMPLATE_KINDS:
             self.env["cobranza.whatsapp.template"].sudo()._apply_webhook_event(
                 self.account_id, data
             )
             return True
+        Message = self.env["cobranza.message"].sudo()
         if kind == "message":
-            self.env["cobranza.message"].sudo()._receive(self.account_id, data)
-            return True
+            Message._receive(self.account_id, data)
+        elif kind == "system":
+            Message._receive_system(self.account_id, data)
+        elif kind == "reaction":  # waits, like a status, for a message we do not know yet
+            return Message._receive_reaction(self.account_id, data)
         return True  # errors and kinds we do not act on are kept for the record
 
+    # === WEBHOOK: ROUTE, STORE, WAKE THE CRON === #
+
     @api.model
-    def _cron_process(self, limit=CRON_BATCH):
-        """Retry what failed and match statuses that arrived before their message."""
+    def _receive_webhook(self, accounts, payload):
+        """The controller's part, kept short: Meta's envelope parsed, each event routed to
+        its account among `accounts` (those whose App Secret signed the body), the new ones
+        stored and the processing cron woken. Returns counters for the answer.
+
+        Raises ``meta_api.EnvelopeError`` for a body that is not Meta's envelope.
+        """
+        events = meta_api.parse_webhook(payload)
+        routed, unknown = self._route(accounts, events)
+        new = []
+        for account, account_events in routed.items():
+            new += self._store(account, account_events)
+        if new:
+            self.env.ref("cobranza_whatsapp.ir_cron_webhook_received")._trigger()
+        if unknown:
+            _logger.warning(
+                "WhatsApp webhook: %s events for numbers or business accounts that no "
+                "account signing it has (%s); answered and ignored", len(unknown),
+                ", ".join(sorted({self._mask_id(e.get("phone_number_id") or e.get("waba_id"))
+                                  for e in unknown})))
+        return {"events": len(events), "new": len(new), "ignored": len(unknown)}
+
+    @api.model
+    def _route(self, accounts, events):
+        """Each event to the account it is for: ``metadata.phone_number_id`` names the
+        number; a template update names only its WhatsApp Business Account (``entry.id``),
+        which goes to every company that has an account on it (their templates are the
+        WABA's). Several companies can share one Meta app, hence one App Secret: only the
+        number tells them apart, never the secret. Returns ({account: [events]}, events for
+        no account of `accounts`)."""
+        by_number = {account.phone_number_id: account for account in accounts
+                     if account.phone_number_id}
+        by_waba = {}  # WABA -> {company: its first account on it}
+        for account in accounts.sorted("id"):
+            if account.waba_id:
+                by_waba.setdefault(account.waba_id, {}).setdefault(account.company_id, account)
+        routed, unknown = {}, []
+        for event in events:
+            if event["kind"] in TEMPLATE_KINDS:
+                targets = list(by_waba.get(event.get("waba_id"), {}).values())
+            else:
+                number = event.get("phone_number_id")
+                targets = [by_number[number]] if number in by_number else []
+            if not targets:
+                unknown.append(event)
+            for index, account in enumerate(targets):
+                # The other companies' copies get keys of their own (one row per key).
+                copy = event if not index else dict(
+                    event, key=f"{event['key']}@{account.company_id.id}")
+                routed.setdefault(account, []).append(copy)
+        return routed, unknown
+
+    @staticmethod
+    def _mask_id(value):
+        """A Meta id for logs: its last four characters."""
+        value = str(value or "")
+        return "…" + value[-4:] if len(value) > 4 else "?"
+
+    # === PROCESSING, OUTSIDE THE REQUEST === #
+
+    def _process_new(self):
+        """Statuses through the messages' batched status path, the rest one by one."""
+        statuses = self.filtered(lambda event: event.kind == "status")
+        processed = statuses._process_statuses()
+        (self - processed)._process()
+
+    @api.model
+    def _take_received(self, domain, limit):
+        """The oldest received events of `domain` no other worker is processing."""
+        events = self.search([("state", "=", "pending"), *domain], order="id", limit=limit)
+        return events.try_lock_for_update(allow_referencing=True)
+
+    @api.model
+    def _process_received(self, auto_commit=False):
+        """Process what the webhook stored, oldest first: in each round a batch of statuses
+        and a small batch of replies, system messages and reactions (notes, actions, media
+        downloads), so neither waits for the other. With `auto_commit` (the cron) each
+        round is committed on its own, so a failure loses nothing done before it. Returns
+        the number of events processed.
+
+        Every processed event leaves ``pending`` (done, waiting or error), so the loop ends.
+        """
         self = self.sudo()
-        events = self.search([("state", "in", ("pending", "waiting", "error")),
-                              ("attempts", "<", MAX_ATTEMPTS)], order="id", limit=limit)
-        events = events.try_lock_for_update()
-        events._process()
-        return len(events)
+        processed = 0
+        while True:
+            batch = self._take_received([("kind", "=", "status")], CRON_BATCH) | \
+                self._take_received([("kind", "!=", "status")], MESSAGE_BATCH)
+            if not batch:
+                break
+            batch._process_new()
+            processed += len(batch)
+            if auto_commit:
+                remaining = self.search_count([("state", "=", "pending")])
+                time_left = self.env["ir.cron"]._commit_progress(len(batch),
+                                                                 remaining=remaining)
+                if time_left <= 0:
+                    break
+        return processed
 
     @api.model
     def _handle_payload(self, account, payload):
-        """Parse Meta's envelope, store new events, process them; returns counters."""
+        """Store and process at once a payload known to be `account`'s: the sandbox's
+        simulated webhooks and tools, which run outside an HTTP request."""
         events = meta_api.parse_webhook(payload)
         new = self.browse(self._store(account, events))
-        processed = new.filtered(lambda e: e.kind == "status")._process_statuses()
-        (new - processed)._process()
+        new._process_new()
         return {"events": len(events), "new": len(new)}
 
     def _process_statuses(self):
@@ -148,3 +253,21 @@ class CobranzaWebhookEvent(models.Model):
             done, self.ids))
         self.invalidate_recordset(["state", "attempts", "error"])
         return self
+
+    # === CRON ENTRY POINTS === #
+
+    @api.model
+    def _cron_process_received(self):
+        """Woken by the webhook for every delivery that stored something new."""
+        self._process_received(auto_commit=True)
+
+    @api.model
+    def _cron_process(self, limit=CRON_BATCH):
+        """Retry what failed and match statuses that arrived before their message (and
+        anything received that the processing cron has not reached yet)."""
+        self = self.sudo()
+        events = self.search([("state", "in", ("pending", "waiting", "error")),
+                              ("attempts", "<", MAX_ATTEMPTS)], order="id", limit=limit)
+        events = events.try_lock_for_update()
+        events._process_new()
+        return len(events)

@@ -19,6 +19,7 @@ class TestWebhook(CobranzaCommon, HttpCase):
         cls.wa_account.sudo().write({"app_secret": SECRET, "verify_token": "verify-me"})
 
     def post(self, payload, secret=SECRET, raw=None, signature=None):
+        """Meta's delivery, then the processing cron's run that the answer leaves it to."""
         data = raw if raw is not None else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
         if signature is None and secret:
@@ -26,6 +27,8 @@ class TestWebhook(CobranzaCommon, HttpCase):
         if signature:
             headers["X-Hub-Signature-256"] = signature
         response = self.url_open(URL, data=data, headers=headers)
+        self.env.invalidate_all()
+        self.env["cobranza.webhook.event"]._process_received()
         self.env.invalidate_all()
         return response
 
