@@ -28,3 +28,4 @@ from . import test_work_queue
 from . import test_meta_errors
 from . import test_cadence_orm
 from . import test_receivable
+from . import test_webhook_routing
