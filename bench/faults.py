@@ -1,12 +1,14 @@
-"""Fault injection: workers killed, PostgreSQL restarted, notifications replayed at once.
+"""Fault injection: workers killed, PostgreSQL restarted, notifications replayed at once,
+Meta's answers lost.
 
-    .venv/bin/python bench/faults.py [--only kill|replay|pg-restart]
+    .venv/bin/python bench/faults.py [--only kill|replay|pg-restart|lost]
 
 Each scenario sets up its own database, injects the fault for real (SIGKILL of a sending
 worker process, a PostgreSQL restart under a cadence run, 100 concurrent copies of one
-payment notification posted to an Odoo server with 2 workers), lets the system recover the
-way it does in production, then checks the invariants: one message per step, one payment
-per notification, no queued work lost, no status downgraded. It prints PASS/FAIL per check
+payment notification posted to an Odoo server with 2 workers, Meta's answers to some posts
+lost on the way back), lets the system recover the way it does in production, then checks
+the invariants: one message per step, one payment per notification, no queued work lost,
+no message posted twice, no status downgraded. It prints PASS/FAIL per check
 and exits non-zero on any FAIL. The fast variants of these faults run in the test suite.
 """
 
@@ -343,9 +345,83 @@ def scenario_pg_restart(database, invoices):
             os.environ.pop(var, None)
 
 
+# --- Meta's answers lost on the way back ---
+
+LOST_KINDS = ("hang", "drop", "no_id", "not_json")
+
+
+def scenario_lost(database, messages, per_kind=10):
+    print(f"\n4. Meta's answers lost (a timeout, a dropped connection, a 200 without a "
+          f"message id or not JSON): {per_kind} of each; {messages} customers")
+    mock = graph_mock.GraphMock(latency=0.005).start()
+    try:
+        bench_sender.prepare(database, messages, mock.url)
+        with odoo_env(database) as env:
+            env["cobranza.whatsapp.account"].search([], limit=1).timeout = 1
+            env.cr.execute("SELECT id FROM cobranza_message WHERE state = 'queued' "
+                           "AND channel = 'whatsapp'")
+            whatsapp_ids = [row[0] for row in env.cr.fetchall()]
+        for kind in LOST_KINDS:  # Meta takes these posts; their answers never arrive
+            mock.fail_next(per_kind, lost_answer=kind, hang=2)
+        _drain(database)
+        with odoo_env(database) as env:
+            env.cr.execute("SELECT id FROM cobranza_message WHERE id = ANY(%s) "
+                           "AND state = 'sending'", (whatsapp_ids,))
+            lost = {row[0] for row in env.cr.fetchall()}
+        print(f"  first run: {len(mock.sent_messages())} POSTs, {len(lost)} messages waiting "
+              "for Meta's word")
+        check("each lost answer leaves its message waiting, not queued again",
+              len(lost) == per_kind * len(LOST_KINDS), f"{len(lost)} waiting")
+        _drain(database)  # the next cron run finds nothing of theirs to post
+        # Meta sends a status for every message it accepted; eleven minutes pass, the webhook
+        # cron retries the statuses that waited for their message, then the send cron sweeps.
+        with mock.lock:
+            accepted = [r for r in mock.requests if r["path"].endswith("/messages")
+                        and r.get("wamid")]
+        statuses = [graph_mock.status_item(
+            r["wamid"], "delivered", recipient_id=r["json"]["to"],
+            callback_data=r["json"].get("biz_opaque_callback_data")) for r in accepted]
+        with odoo_env(database) as env:
+            account = env["cobranza.whatsapp.account"].search([], limit=1)
+            for start in range(0, len(statuses), 100):
+                env["cobranza.webhook.event"]._handle_payload(
+                    account, graph_mock.status_payload(statuses[start:start + 100]))
+            env.cr.execute("UPDATE cobranza_message SET write_date = write_date - "
+                           "interval '11 minutes' WHERE state = 'sending'")
+            env.invalidate_all()
+            env["cobranza.webhook.event"]._cron_process()
+            settled = env["cobranza.message.post"]._recover_interrupted(
+                now=datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
+        _drain(database)
+        with mock.lock:
+            posts = collections.Counter(
+                r["json"].get("biz_opaque_callback_data") for r in mock.requests
+                if r["path"].endswith("/messages"))
+            wamids = {r["json"].get("biz_opaque_callback_data"): r["wamid"] for r in accepted}
+        with odoo_env(database) as env:
+            env.cr.execute("SELECT state, count(*) FROM cobranza_message WHERE id = ANY(%s) "
+                           "GROUP BY state", (whatsapp_ids,))
+            final = dict(env.cr.fetchall())
+            env.cr.execute("SELECT id, state, wamid FROM cobranza_message WHERE id = ANY(%s)",
+                           (list(lost),))
+            confirmed = [(f"cobranza:{i}", state, wamid) for i, state, wamid in env.cr.fetchall()]
+        doubles = sum(count - 1 for count in posts.values() if count > 1)
+        by_meta = sum(1 for key, state, wamid in confirmed
+                      if state == "delivered" and wamid == wamids.get(key))
+        print(f"  after Meta's statuses and the sweep ({settled}): {final}; POSTs "
+              f"{sum(posts.values())} for {len(whatsapp_ids)} messages")
+        check("no message posted twice", doubles == 0, f"{doubles} doubles")
+        check("Meta's status webhook confirmed every lost answer, with Meta's wamid",
+              by_meta == len(lost), f"{by_meta} of {len(lost)}")
+        check("none left queued or sending", not {"queued", "sending"} & set(final),
+              str(final))
+    finally:
+        mock.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("kill", "replay", "pg-restart"))
+    parser.add_argument("--only", choices=("kill", "replay", "pg-restart", "lost"))
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument("--invoices", type=int, default=20000)
@@ -357,6 +433,8 @@ def main():
         scenario_replay("cobranza_faults_replay", args.copies)
     if args.only in (None, "pg-restart"):
         scenario_pg_restart("cobranza_faults_pg", args.invoices)
+    if args.only in (None, "lost"):
+        scenario_lost("cobranza_faults_lost", min(args.messages, 1000))
     failed = RESULTS.count(False)
     print(f"\n{len(RESULTS) - failed}/{len(RESULTS)} checks passed")
     return 1 if failed else 0

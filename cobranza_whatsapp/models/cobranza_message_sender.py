@@ -243,6 +243,8 @@ class CobranzaMessageSender(models.AbstractModel):
             return None
         if self.kind == "text":
             payload = meta_api.build_text_payload(to, self.body or "")
+            # Meta echoes it in the reply's statuses, which confirm a send whose answer was lost.
+            payload["biz_opaque_callback_data"] = meta_api.callback_data(self.id)
             self._set_sending(account_id=account.id, to_number="+" + to)
             return (self, account, account._graph_api(), payload)
         template = self.template_id
@@ -277,13 +279,16 @@ class CobranzaMessageSender(models.AbstractModel):
     def _record_outcome(self, account, outcome):
         """Meta's answer (or error) for this message, applied in the worker's transaction."""
         self = self._in_company_lang()  # noqa: PLW0642
+        if not isinstance(outcome, meta_api.MetaError):
+            try:
+                result = meta_api.parse_send_response(outcome)
+            except meta_api.MetaError as error:
+                outcome = error
         if isinstance(outcome, meta_api.MetaError):
-            self._handle_meta_error(account, outcome)
-            return
-        try:
-            result = meta_api.parse_send_response(outcome)
-        except meta_api.MetaError as error:
-            self._handle_meta_error(account, error)
+            if outcome.maybe_sent:
+                self._await_confirmation()
+            else:
+                self._handle_meta_error(account, outcome)
             return
         self._set_sent(result["wamid"], result.get("wa_id"))
         partner = self.partner_id
@@ -293,6 +298,19 @@ class CobranzaMessageSender(models.AbstractModel):
             self._note_reply_on_customer()
         else:
             self._post_in_chatter()
+
+    def _await_confirmation(self):
+        """Meta may have taken this message, but its answer was lost (a timeout or a reset
+        once the request had left, a 2xx without a message id).
+
+        Sending it again could reach the customer twice, so it stays ``sending``: Meta's
+        status webhook confirms it by our callback data, or the sweeper hands it to a person
+        (``cobranza.message.post._recover_interrupted``).
+        """
+        _logger.warning("Collection message %s: Meta's answer was lost; waiting for Meta's "
+                        "status webhook", self.id)
+        self.write({"error_code": 0, "error_message": self.env._(
+            "Meta's answer was lost; waiting for Meta's confirmation.")})
 
     def _handle_meta_error(self, account, error):
         """Meta refused this message: what happens next is decided by Meta's error table

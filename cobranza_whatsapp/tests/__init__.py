@@ -29,3 +29,4 @@ from . import test_meta_errors
 from . import test_cadence_orm
 from . import test_receivable
 from . import test_webhook_routing
+from . import test_exactly_once

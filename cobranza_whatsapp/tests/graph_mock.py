@@ -61,6 +61,21 @@ class _Handler(BaseHTTPRequestHandler):
                 self.headers.get("Authorization") == "Bearer ":
             return self._reply(401, _error(190, "Invalid OAuth access token."))
         if fault:
+            lost = fault.get("lost_answer")
+            if lost:
+                # Meta takes the request (its wamid is kept on the record, for status
+                # webhooks), then the answer is lost on the way back.
+                status, body = mock.route(method, path, record)
+                if lost == "hang":  # answered once the client has given up
+                    time.sleep(fault.get("hang", 15))
+                    return self._reply(status, body)
+                if lost == "drop":  # the connection closes without an answer
+                    self.close_connection = True
+                    return None
+                if lost == "no_id":
+                    return self._reply(status, {k: v for k, v in body.items()
+                                                if k != "messages"})
+                return status, b"<html><body>upstream error</body></html>", "text/html"
             if fault.get("timeout"):
                 time.sleep(fault.get("hang", 15))
                 return self._reply(504, _error(None, "timeout"))
@@ -135,11 +150,17 @@ class GraphMock:
             self.faults.clear()
 
     def fail_next(self, n=1, *, http_status=500, code=None, message=None, timeout=False,
-                  hang=15):
+                  hang=15, lost_answer=None):
+        """The next `n` calls fail: Meta's error (`http_status`, `code`), a hang of `hang`
+        seconds (`timeout`), or, with `lost_answer`, Meta takes the request and its answer
+        is lost: "hang" (answered after `hang` seconds, past the client's timeout), "drop"
+        (the connection closes unanswered), "no_id" (200 without a ``messages`` array),
+        "not_json" (200 with a body that is not JSON)."""
         with self.lock:
             for _i in range(n):
                 self.faults.append({"http_status": http_status, "code": code,
-                                    "message": message, "timeout": timeout, "hang": hang})
+                                    "message": message, "timeout": timeout, "hang": hang,
+                                    "lost_answer": lost_answer})
 
     def sent_messages(self):
         with self.lock:

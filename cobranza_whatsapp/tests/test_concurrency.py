@@ -105,6 +105,8 @@ class TestConcurrency(BaseCase):
             messages = env["cobranza.message"].search(
                 [("partner_id", "in", self.created["partners"])])
             env["cobranza.step"].search([("move_id", "in", moves.ids)]).unlink()
+            cr.execute("DELETE FROM cobranza_message_post WHERE message_id = ANY(%s)",
+                       (messages.ids,))
             env["cobranza.webhook.event"].search([]).filtered(
                 lambda e: any(m.wamid and m.wamid in (e.payload or "") for m in messages)
             ).unlink()
@@ -169,6 +171,50 @@ class TestConcurrency(BaseCase):
                 [("partner_id", "in", self.created["partners"])])
             self.assertEqual(set(messages.mapped("state")), {"sent"})
             self.assertEqual(set(messages.mapped("attempts")), {1})
+
+    def test_lost_answers_in_the_cron_are_posted_once(self):
+        """The cron's own transactions: a post whose answer was lost is committed as
+        leaving, never as answered, and no later run posts it again."""
+        with self.env_cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            company = env["res.company"].browse(self.company_id)
+            env["cobranza.cadence"]._run(company, partner_ids=self.created["partners"])
+            self._window_open(env)
+            pdf_mode = company.cobranza_pdf_mode
+            company.cobranza_pdf_mode = "link"  # each send is one request, the message
+            mock = graph_mock.GraphMock().start()
+            env["cobranza.whatsapp.account"].browse(self.account_id).write(
+                {"mode": "live", "api_url": mock.url, "access_token": "tok"})
+            cr.commit()
+        mock.fail_next(3, lost_answer="no_id")
+        try:
+            for _run in range(2):
+                with self.env_cursor() as cr:
+                    env = api.Environment(cr, api.SUPERUSER_ID, {})
+                    env["cobranza.message"]._process_queue(auto_commit=True, batch_size=5)
+                    cr.commit()
+            posted = mock.sent_messages()
+        finally:
+            mock.stop()
+            with self.env_cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {})
+                env["cobranza.whatsapp.account"].browse(self.account_id).mode = "sandbox"
+                env["res.company"].browse(self.company_id).cobranza_pdf_mode = pdf_mode
+                cr.commit()
+        self.assertEqual(len(posted), 12, "each message posted to Meta exactly once")
+        self.assertEqual(len({p["to"] for p in posted}), 12)
+        with self.env_cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            messages = env["cobranza.message"].search(
+                [("partner_id", "in", self.created["partners"])])
+            lost = messages.filtered(lambda m: m.state == "sending")
+            self.assertEqual(len(lost), 3)
+            self.assertEqual(set((messages - lost).mapped("state")), {"sent"})
+            self.assertEqual(set(lost.mapped("error_message")),
+                             {"Meta's answer was lost; waiting for Meta's confirmation."})
+            cr.execute("SELECT count(*) FROM cobranza_message_post WHERE message_id = ANY(%s) "
+                       "AND answer_lost AND finished_at IS NULL", (lost.ids,))
+            self.assertEqual(cr.fetchone()[0], 3, "journaled as leaving, never as answered")
 
     def test_payment_notification_replayed_concurrently(self):
         secret = "conc-secret"

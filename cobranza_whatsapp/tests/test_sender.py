@@ -126,7 +126,9 @@ class TestSender(LiveAccountCommon):
         self.assertEqual(message.state, "sent")
         self.assertEqual(len(self.mock.sent_messages()), 1)
 
-    def test_server_errors_and_timeouts_retry(self):
+    def test_server_errors_and_connect_timeouts_retry(self):
+        """Meta's 5xx and a connection never made are retried; a read timeout, which may
+        come after Meta took the message, is not (test_exactly_once.py)."""
         _move, message = self.queue_reminder()
         self.mock.fail_next(1, http_status=503)
         self.env["cobranza.message"]._process_queue()
@@ -136,13 +138,17 @@ class TestSender(LiveAccountCommon):
 
         def timing_out(session, method, url, *args, **kwargs):
             if url.endswith("/messages"):
-                raise requests.exceptions.ReadTimeout("read timed out")
+                raise requests.exceptions.ConnectTimeout("connect timed out")
             return real_request(session, method, url, *args, **kwargs)
 
         with patch.object(requests.Session, "request", timing_out):
             self.env["cobranza.message"]._process_queue()
         self.assertEqual((message.state, message.attempts), ("queued", 2))
         self.assertTrue(message.next_attempt_at)
+        message.next_attempt_at = False
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(len(self.mock.sent_messages()), 1, "posted once Meta could be reached")
 
     def test_retries_are_bounded(self):
         _move, message = self.queue_reminder()

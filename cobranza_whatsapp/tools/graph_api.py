@@ -15,6 +15,7 @@ import threading
 import uuid
 
 import requests
+import urllib3
 
 from . import meta_api
 
@@ -56,9 +57,11 @@ class GraphApi:
         return {"Authorization": f"{auth} {self.token}"}
 
     def _request(self, method, path, *, json=None, params=None, data=None, files=None,
-                 headers=None, absolute=False):
-        """One HTTP call; Meta's answer as a dict, or ``MetaError`` (``MetaTransportError``
-        when Meta could not be reached or did not answer)."""
+                 headers=None, absolute=False, raw=False):
+        """One HTTP call; Meta's answer as a dict (with `raw`, the response itself), or
+        ``MetaError``: ``MetaTransportError`` when Meta could not be reached or its answer
+        could not be read, with ``maybe_sent`` when the request may have reached Meta all
+        the same (then Meta may have acted on it: a message is not sent again blindly)."""
         url = path if absolute else f"{self.base_url}/{path.lstrip('/')}"
         try:
             response = _session().request(
@@ -66,21 +69,36 @@ class GraphApi:
                 headers=headers or self._headers(), timeout=self.timeout,
             )
         except requests.exceptions.RequestException as error:
-            raise meta_api.MetaTransportError(message=type(error).__name__) from None
+            # Certainly not sent only when nothing was written: no connection was made
+            # (refused, DNS, connect timeout: what urllib3 itself deems safe to retry) or the
+            # request could not even be built. Anything else (a read timeout, a reset or a
+            # broken answer once the request had left) may have reached Meta.
+            cause = error.args[0] if error.args else None
+            never_sent = isinstance(error, (
+                requests.exceptions.ConnectTimeout, requests.exceptions.URLRequired,
+                requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                requests.exceptions.InvalidURL, requests.exceptions.InvalidJSONError,
+            )) or (isinstance(cause, urllib3.exceptions.MaxRetryError)
+                   and isinstance(cause.reason, urllib3.exceptions.NewConnectionError))
+            raise meta_api.MetaTransportError(message=type(error).__name__,
+                                              maybe_sent=not never_sent) from None
+        if raw:
+            return response
         try:
             body = response.json()
         except ValueError:
             body = None
         if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
             raise meta_api.parse_error(response.status_code, body)
+        if body is None:
+            # A success we cannot read: what was asked may have been done.
+            raise meta_api.MetaTransportError("Meta's answer is not JSON", maybe_sent=True,
+                                              http_status=response.status_code)
         return body if isinstance(body, dict) else {}
 
     def _fetch(self, url):
         """Bytes behind a URL Meta handed out (media downloads), with the token."""
-        try:
-            response = _session().get(url, headers=self._headers(), timeout=self.timeout)
-        except requests.exceptions.RequestException as error:
-            raise meta_api.MetaTransportError(message=type(error).__name__) from None
+        response = self._request("GET", url, absolute=True, raw=True)
         if response.status_code >= 400:
             raise meta_api.MetaError("media download failed", code=131052,
                                      http_status=response.status_code)

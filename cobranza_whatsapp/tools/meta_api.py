@@ -126,6 +126,9 @@ def backoff_seconds(attempt, base=30, cap=3600):
 
 
 class MetaError(Exception):
+    # Meta answered: whatever it refused, it did not take. See MetaTransportError.
+    maybe_sent = False
+
     def __init__(self, message="", *, code=None, title=None, details=None, http_status=None,
                  fbtrace_id=None):
         super().__init__(message or error_reason(code))
@@ -143,9 +146,25 @@ class MetaError(Exception):
 
 
 class MetaTransportError(MetaError):
-    def __init__(self, message="", *, http_status=None, **kwargs):
+    """Meta could not be reached, or its answer could not be read.
+
+    ``maybe_sent`` tells the two apart. False: the request certainly never reached Meta (no
+    connection was made: refused, DNS, connect timeout), so sending it again is safe. True:
+    it may have (a read timeout or a connection reset after the request was written, a 2xx
+    answer without a message id or that is not JSON): Meta may have taken the message, and
+    sending it again could reach the customer twice.
+    """
+
+    ANSWER_LOST = _lt("Meta's answer was lost or unreadable: Meta may have acted on the "
+                      "request all the same.")
+
+    def __init__(self, message="", *, http_status=None, maybe_sent=False, **kwargs):
         super().__init__(message, http_status=http_status, **kwargs)
         self.kind = RETRY
+        self.maybe_sent = maybe_sent
+
+    def __str__(self):
+        return self.ANSWER_LOST if self.maybe_sent else super().__str__()
 
 
 def parse_error(http_status, body):
@@ -162,11 +181,18 @@ def parse_error(http_status, body):
 
 
 def parse_send_response(body):
+    """The wamid and wa_id of Meta's answer to a send.
+
+    A 2xx answer without a message id is no refusal: Meta may have taken the message, so it
+    is a lost answer (``maybe_sent``), never a reason to send it again.
+    """
     messages = body.get("messages") if isinstance(body, dict) else None
-    if not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
-        raise MetaError("Meta's answer has no message id", code=-1)
-    contacts = body.get("contacts") or [{}]
-    contact = contacts[0] if isinstance(contacts[0], dict) else {}
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) \
+            or not messages[0].get("id"):
+        raise MetaTransportError("Meta's answer has no message id", maybe_sent=True)
+    contacts = body.get("contacts")
+    contact = contacts[0] if isinstance(contacts, list) and contacts and \
+        isinstance(contacts[0], dict) else {}
     return {"wamid": str(messages[0]["id"]), "wa_id": contact.get("wa_id"),
             "user_id": contact.get("user_id"),
             "message_status": messages[0].get("message_status")}

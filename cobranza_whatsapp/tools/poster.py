@@ -10,6 +10,9 @@ transactions on their own cursor, for two things:
   its request leaves, and its wamid is journaled once Meta answered. A worker killed in the
   middle of a batch leaves its messages in ``sending``; the journal then tells which ones were
   never posted (queued again), which ones Meta took (sent), and which few were in flight.
+  A post whose answer was lost (a read timeout, a reset once the request had left, a 2xx
+  without a message id) is never journaled as finished: Meta may have taken it, so it is
+  settled like one in flight, by Meta's status webhook or by a person, never sent again.
 """
 
 import logging
@@ -33,8 +36,9 @@ _STOP = object()
 class LentCursor:
     """The caller's cursor lent to the poster's thread while the caller waits for it.
 
-    Sending inside the caller's transaction, the journal and the rate reservation belong to
-    that transaction; one poster writes at a time, and the caller commits (or not).
+    Sending inside the caller's transaction (tests and the demo; never a request, which Odoo
+    may replay), the journal and the rate reservation belong to that transaction; one poster
+    writes at a time, and the caller commits (or not).
     """
 
     def __init__(self, cr):
@@ -58,17 +62,6 @@ class LentCursor:
         return self._cr.fetchone()
 
 
-def wamid_of(answer):
-    """(wamid, wa_id) of a successful send answer, or (None, None)."""
-    if isinstance(answer, Exception):
-        return None, None
-    try:
-        result = meta_api.parse_send_response(answer)
-    except meta_api.MetaError:
-        return None, None
-    return result["wamid"], result.get("wa_id")
-
-
 class Poster:
     """Posts `Post` items in the order received, several in flight, each account at its rate.
 
@@ -86,6 +79,7 @@ class Poster:
         self._done = queue.Queue()
         self._lock = threading.Lock()
         self._finished = []  # (key, wamid, wa_id) to journal
+        self._lost = []  # keys of posts whose answer was lost, to journal
         self._stopped = {}  # account id -> the error that stops it (token, blocked)
         self._pending = 0
         self._dispatcher = threading.Thread(target=self._dispatch, name="cobranza-dispatch",
@@ -208,6 +202,7 @@ class Poster:
         needed = needed or {}
         with self._lock:
             finished, self._finished = self._finished, []
+            lost, self._lost = self._lost, []
         firsts = {}
         with self._cursor_factory() as cr:
             for account_id, (account_rate, count) in needed.items():
@@ -227,7 +222,7 @@ class Poster:
                     "INSERT INTO cobranza_message_post (message_id, started_at) "
                     "SELECT unnest(%s::int[]), now() at time zone 'UTC' "
                     "ON CONFLICT (message_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
-                    "finished_at = NULL, wamid = NULL, wa_id = NULL",
+                    "finished_at = NULL, wamid = NULL, wa_id = NULL, answer_lost = NULL",
                     [post.key for post in started]))
             if finished:
                 cr.execute(SQL(
@@ -237,6 +232,10 @@ class Poster:
                     "unnest(%s::varchar[]) AS wa_id) v WHERE j.message_id = v.id",
                     [f[0] for f in finished], [f[1] for f in finished],
                     [f[2] for f in finished]))
+            if lost:
+                # Started and never finished: the sweeper waits for Meta's confirmation.
+                cr.execute(SQL("UPDATE cobranza_message_post SET answer_lost = TRUE "
+                               "WHERE message_id = ANY(%s)", lost))
             # Leaving the block commits an own cursor; a lent one is the caller's to commit.
         return firsts
 
@@ -257,20 +256,32 @@ class Poster:
     # --- the HTTP threads ---
 
     def _post_one(self, post):
+        """Post one message; its answer (or error) goes to the worker and to the journal."""
         try:
             answer = post.client.send_message(post.payload)
+            sent = meta_api.parse_send_response(answer)
         except meta_api.MetaError as error:
-            answer = error
+            answer, sent = error, None
         except Exception as error:  # noqa: BLE001 - an answer for every post, always
-            answer = meta_api.MetaTransportError(type(error).__name__)
+            # Whatever broke, the request may have left: never sent again blindly.
+            answer = meta_api.MetaTransportError(type(error).__name__, maybe_sent=True)
+            sent = None
         finally:
             self._slots.release()
-        if isinstance(answer, meta_api.MetaError) and answer.kind == meta_api.ACCOUNT:
-            self._stopped.setdefault(post.account_id, answer)
-        wamid, wa_id = wamid_of(answer)
-        self._mark_finished(post.key, wamid, wa_id)
+        if sent:
+            self._mark_finished(post.key, sent["wamid"], sent.get("wa_id"))
+        elif answer.maybe_sent:
+            self._mark_lost(post.key)
+        else:  # Meta refused it, or it never left: the retry rules decide
+            if answer.kind == meta_api.ACCOUNT:
+                self._stopped.setdefault(post.account_id, answer)
+            self._mark_finished(post.key, None, None)
         self._done.put((post.key, answer))
 
     def _mark_finished(self, key, wamid, wa_id):
         with self._lock:
             self._finished.append((key, wamid, wa_id))
+
+    def _mark_lost(self, key):
+        with self._lock:
+            self._lost.append(key)
