@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 
 from ..tools import meta_api, poster
 from ..tools.concurrency import CONCURRENCY_ERRORS
@@ -66,7 +67,16 @@ class CobranzaMessageSender(models.AbstractModel):
 
     def _poster(self, own_transactions=False):
         """The network half. The cron's poster journals in transactions of its own, so the
-        journal survives the worker; inside the caller's transaction it writes there."""
+        journal survives the worker; inside the caller's transaction (tests, the demo) it
+        writes there.
+
+        Never inside a request: Odoo replays a request's transaction after a serialization
+        failure, and Meta would get its messages again. A request queues its messages and
+        wakes the send cron (:meth:`_trigger_sender`).
+        """
+        if not own_transactions and request:
+            raise RuntimeError("Messages are not posted inside a request: queue them and "
+                               "trigger the send cron.")
         cursors = self.env.registry.cursor if own_transactions else poster.LentCursor(
             self.env.cr)
         return poster.Poster(cursors, parallel=PARALLEL_REQUESTS)
@@ -78,8 +88,8 @@ class CobranzaMessageSender(models.AbstractModel):
 
         With `auto_commit` (the cron) a batch is committed as ``sending`` before any of it is
         posted; it is posted on threads while the next batch is prepared, and answers are
-        recorded and committed as they come. Without it (tests, "send reminder now") each
-        batch is posted and recorded inside the caller's transaction. `now` lets the demo
+        recorded and committed as they come. Without it (tests and the demo, never a request)
+        each batch is posted and recorded inside the caller's transaction. `now` lets the demo
         replay the last business day; the cron always uses the clock.
         """
         processed = batches = 0
@@ -123,7 +133,11 @@ class CobranzaMessageSender(models.AbstractModel):
         return processed
 
     def _send_batch(self):
-        """Send these messages now, in the caller's transaction ("send reminder now")."""
+        """Send these messages now, in the caller's transaction: tests and the demo only.
+
+        Everything else (Send Reminder Now, Reply on WhatsApp) queues the message and wakes
+        the send cron, which posts it from a transaction of its own.
+        """
         with self._poster() as outbox:
             waiting = {}
             outbox.submit(self._prepare_batch(waiting))
@@ -416,7 +430,7 @@ class CobranzaMessageSender(models.AbstractModel):
         """Free-form text, which Meta only accepts within 24 h of the customer's message.
 
         It goes through the sender like any message (the outbox, the journal, the one
-        client), at once, in the caller's transaction.
+        client): queued with the caller's transaction and posted by the send cron, woken now.
         """
         partner = partner.commercial_partner_id
         if not partner.cobranza_window_until or \
@@ -439,8 +453,14 @@ class CobranzaMessageSender(models.AbstractModel):
         message = self.sudo().create(self._outbound_values(
             partner, reply_to.move_ids if reply_to else self.env["account.move"], company,
             kind="text", body=body, account_id=account.id))
-        message._send_batch()
+        self._trigger_sender()
         return message
+
+    @api.model
+    def _trigger_sender(self):
+        """Wake the send cron (as ``sms`` does for its queue): a message queued by a request
+        goes out in a moment, posted from the cron's own transaction, once."""
+        self.env.ref("cobranza_whatsapp.ir_cron_send")._trigger()
 
     def _note_reply_on_customer(self):
         self.partner_id.sudo().message_post(

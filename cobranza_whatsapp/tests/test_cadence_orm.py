@@ -41,16 +41,16 @@ class TestSendNowCountsInTheAbTest(CobranzaCommon):
         move = self._invoice(self.customer, 750.0, days_overdue=4)
         wizard = self._compose(move).save()
         self.assertEqual((wizard.template_id, wizard.ab_variant), (self.variant_b, "b"))
-        action = wizard.action_send()
-        message = self.env["cobranza.message"].browse(action["res_id"])
+        wizard.action_send()
+        message = self.messages_for(self.customer)
         self.assertEqual((message.template_id, message.ab_variant), (self.variant_b, "b"))
 
     def test_a_template_chosen_by_hand_is_outside_the_test(self):
         move = self._invoice(self.customer, 750.0, days_overdue=4)
         compose = self._compose(move)
         compose.template_id = self.level.template_id
-        action = compose.save().action_send()
-        message = self.env["cobranza.message"].browse(action["res_id"])
+        compose.save().action_send()
+        message = self.messages_for(self.customer)
         self.assertEqual(message.template_id, self.level.template_id)
         self.assertFalse(message.ab_variant)
 

@@ -9,6 +9,7 @@ from .common import NOW, CobranzaCommon
 @tagged("post_install", "-at_install")
 class TestSendReminderNow(CobranzaCommon):
     freeze_time = freezegun.freeze_time(NOW, tick=True)
+
     def test_preview_then_send_from_the_invoice(self):
         move = self._invoice(self.customer, 750.0, days_overdue=4)
         compose = Form(self.env["cobranza.message.compose"].with_user(self.collector).with_context(
@@ -18,9 +19,18 @@ class TestSendReminderNow(CobranzaCommon):
         self.assertIn(move.name, compose.preview)
         self.assertIn("María Quispe", compose.preview)
         wizard = compose.save()
+        cron = self.env.ref("cobranza_whatsapp.ir_cron_send")
+        triggers = self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])
         action = wizard.action_send()
-        message = self.env["cobranza.message"].browse(action["res_id"])
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("María Quispe", action["params"]["message"])
+        message = self.messages_for(self.customer)
         self.assertEqual(message.move_ids, move)
+        self.assertEqual(message.state, "queued", "the request only queues it")
+        self.assertEqual(
+            self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)]),
+            triggers + 1, "the send cron is woken to post it at once")
+        self.env["cobranza.message"]._process_queue()
         self.assertIn(message.state, ("sent", "delivered", "read"))
         self.assertEqual(message.body, compose.preview)
 

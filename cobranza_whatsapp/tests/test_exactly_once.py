@@ -11,11 +11,12 @@ import socket
 from unittest.mock import patch
 
 import freezegun
+import psycopg2.errors
 import requests
 import urllib3
 
 from odoo import fields
-from odoo.tests import BaseCase, tagged
+from odoo.tests import BaseCase, Form, tagged
 
 from ..tools import graph_api, meta_api
 from . import graph_mock
@@ -221,3 +222,50 @@ class TestExactlyOnce(LiveAccountCommon):
         self.env["cobranza.message"]._process_queue()
         self.assertEqual(message.state, "sent")
         self.assertEqual(len(self.posts_to(message)), 1)
+
+    # === REQUESTS THAT ODOO REPLAYS === #
+
+    def replayed(self, action):
+        """What Odoo's ``retrying`` does to a request whose commit PostgreSQL refused
+        (serialization failure): its transaction is rolled back and it runs again."""
+        try:
+            with self.env.cr.savepoint():
+                action()
+                self.env.flush_all()
+                raise psycopg2.errors.SerializationFailure(
+                    "could not serialize access due to concurrent update")
+        except psycopg2.errors.SerializationFailure:
+            self.env.invalidate_all()
+        return action()
+
+    def test_a_replayed_send_reminder_now_posts_once(self):
+        move = self._invoice(self.customer, 750.0, days_overdue=4)
+        wizard = Form(self.env["cobranza.message.compose"].with_user(self.collector)
+                      .with_context(active_model="account.move", active_ids=move.ids)).save()
+        action = self.replayed(wizard.action_send)
+        self.assertFalse(self.mock.sent_messages(), "nothing is posted from the request")
+        self.assertEqual(action["params"]["title"], "Reminder queued")
+        message = self.messages_for(self.customer)
+        self.assertEqual((len(message), message.state), (1, "queued"),
+                         "the rolled-back try left nothing behind")
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(len(self.mock.sent_messages()), 1, "Meta got the reminder once")
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(message.move_ids, move)
+
+    def test_a_replayed_reply_on_whatsapp_posts_once(self):
+        self.customer.cobranza_window_until = fields.Datetime.now() + datetime.timedelta(
+            hours=3)
+        wizard = self.env["cobranza.message.reply"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "body": "Hola María, le escribo por su factura."})
+        self.replayed(wizard.action_send)
+        self.assertFalse(self.mock.sent_messages(), "nothing is posted from the request")
+        message = self.messages_for(self.customer)
+        self.assertEqual((len(message), message.state), (1, "queued"))
+        self.env["cobranza.message"]._process_queue()
+        sent = self.mock.sent_messages()
+        self.assertEqual(len(sent), 1, "Meta got the reply once")
+        self.assertEqual(sent[0]["text"]["body"], "Hola María, le escribo por su factura.")
+        self.assertEqual(sent[0]["biz_opaque_callback_data"], f"cobranza:{message.id}",
+                         "a reply whose answer is lost can be confirmed too")
+        self.assertEqual(message.state, "sent")

@@ -603,6 +603,7 @@ class TestHostileText(LiveAccountCommon, HttpCase):
         text = INJECTIONS[0] + " " + INJECTIONS[2]
         self.env["cobranza.message.reply"].with_user(self.collector).create({
             "partner_id": self.customer.id, "body": text}).action_send()
+        self.env["cobranza.message"]._process_queue()  # the send cron posts what was queued
         message = self.messages_for(self.customer)
         self.assertEqual((message.state, message.body), ("sent", text))
         self.assertEqual(self.mock.sent_messages()[0]["text"]["body"], text)

@@ -403,6 +403,8 @@ class TestFreeFormReplies(CobranzaCommon):
             self.env["cobranza.message"]._send_text(self.customer, "Hola María")
         self.customer.cobranza_window_until = fields.Datetime.now() + datetime.timedelta(hours=3)
         message = self.env["cobranza.message"]._send_text(self.customer, "Hola María")
+        self.assertEqual(message.state, "queued", "posted by the send cron, not the request")
+        self.env["cobranza.message"]._process_queue()
         self.assertIn(message.state, ("sent", "delivered", "read"))
         self.assertEqual(message.body, "Hola María")
         self.customer.cobranza_window_until = fields.Datetime.now() - datetime.timedelta(

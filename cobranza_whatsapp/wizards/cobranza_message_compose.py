@@ -6,7 +6,8 @@ from ..tools.receivable import OPEN_RECEIVABLE_DOMAIN, is_open
 
 
 class CobranzaMessageCompose(models.TransientModel):
-    """"Send reminder now": the cadence's own choice for one customer, previewed, sent at once."""
+    """"Send reminder now": the cadence's own choice for one customer, previewed, queued and
+    sent at once by the send cron."""
 
     _name = "cobranza.message.compose"
     _description = "Send a Collection Reminder Now"
@@ -110,6 +111,12 @@ class CobranzaMessageCompose(models.TransientModel):
                 wizard.preview = False
 
     def action_send(self):
+        """Queue the reminder and wake the sender; nothing is posted to Meta from here.
+
+        Odoo replays a request's transaction after a serialization failure: a post made in
+        it would be made again, and the customer would get the reminder twice. The message
+        is committed to the outbox with the request, and the send cron posts it once.
+        """
         self.ensure_one()
         if not self.channel:
             raise UserError(self.env._(
@@ -120,13 +127,18 @@ class CobranzaMessageCompose(models.TransientModel):
             self.partner_id, self.move_ids, self.company_id, channel=self.channel,
             level_id=self.level_id.id, template_id=self.template_id.id,
             ab_variant=self._ab_variant_sent()))
-        message._send_batch()
+        message._trigger_sender()
         return {
-            "type": "ir.actions.act_window",
-            "res_model": "cobranza.message",
-            "res_id": message.id,
-            "view_mode": "form",
-            "target": "current",
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Reminder queued"),
+                "message": self.env._(
+                    "The reminder to %(customer)s is in the outbox and goes out in a moment.",
+                    customer=self.partner_id.display_name),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
         }
 
     def _ab_variant_sent(self):

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 
 class CobranzaMessageReply(models.TransientModel):
@@ -25,9 +24,19 @@ class CobranzaMessageReply(models.TransientModel):
         return values
 
     def action_send(self):
+        """Queue the reply and wake the sender (``_send_text``): never posted from the
+        request, which Odoo may replay."""
         self.ensure_one()
-        message = self.env["cobranza.message"]._send_text(
-            self.partner_id, self.body, reply_to=self.message_id)
-        if message.state == "failed":
-            raise UserError(message.error_message)
-        return {"type": "ir.actions.act_window_close"}
+        self.env["cobranza.message"]._send_text(self.partner_id, self.body,
+                                                reply_to=self.message_id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Reply queued"),
+                "message": self.env._("Your reply to %(customer)s goes out in a moment.",
+                                      customer=self.partner_id.display_name),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
