@@ -188,7 +188,12 @@ class CobranzaWorkItem(models.Model):
         }
 
     def action_done(self):
-        """Handled: a hand-off or dispute resumes the reminders; the rest leave the queue."""
+        """Handled: a hand-off or dispute resumes the reminders; the rest leave the queue.
+
+        Collectors read invoices but do not edit them (that is the accountants' right):
+        closing the item clears the one flag on its invoice as superuser, once the item
+        itself (the queue's access rights and company rule) is the collector's to close."""
+        self.check_access("read")
         done = self.env["cobranza.work.done"]
         for item in self:
             if item.kind == "payment":
@@ -196,9 +201,9 @@ class CobranzaWorkItem(models.Model):
                     "A payment to review leaves the queue when it is applied or rejected on "
                     "its payment notification."))
             if item.kind == "handoff":
-                item.move_id.cobranza_handoff = False
+                item.move_id.sudo().cobranza_handoff = False
             elif item.kind == "dispute":
-                item.move_id.cobranza_disputed = False
+                item.move_id.sudo().cobranza_disputed = False
             else:
                 done._mark(item.kind, item.message_id.id or item.promise_id.id)
         return True

@@ -1,8 +1,9 @@
 import datetime
 
 from odoo import Command
+from odoo.addons.base.tests.common import new_test_user
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import CobranzaCommon
 
@@ -93,6 +94,76 @@ class TestWorkQueue(CobranzaCommon):
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=move.ids).create({})._create_payments()
         self.assertFalse(self._items(partner_id=self.good.id))
+
+
+@tagged("post_install", "-at_install")
+class TestCollectorsOwnPlace(CobranzaCommon):
+    """A collector with the collections group alone: an app, the queue first, and the
+    invoice rights the work needs (read, close items), no more."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.only_collector = new_test_user(
+            cls.env, login="queue_collector",
+            groups="base.group_user,cobranza_whatsapp.group_cobranza_user",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+            name="Quique Queue")
+        cls.accountant = new_test_user(
+            cls.env, login="queue_accountant", groups="account.group_account_invoice",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+            name="Alba Accountant")
+        cls.late = cls._customer("Jorge Late", "+51 987 000 222", cls.pe)
+        cls.good = cls._customer("Ana Good", "+51 987 000 333", cls.pe)
+
+    def menus(self, user):
+        return self.env["ir.ui.menu"].with_user(user).load_web_menus(debug=False)
+
+    def test_the_collections_app_opens_on_the_work_queue(self):
+        app = self.env.ref("cobranza_whatsapp.menu_cobranza_app")
+        queue = self.env.ref("cobranza_whatsapp.cobranza_work_item_action")
+        menus = self.menus(self.only_collector)
+        self.assertIn(app.id, menus["root"]["children"], "the app is on the collector's menu")
+        self.assertEqual(menus[app.id]["name"], "Collections")
+        first = menus[menus[app.id]["children"][0]]
+        self.assertEqual((first["name"], first["actionID"]), ("Work Queue", queue.id))
+        self.assertEqual(menus[app.id]["actionID"], queue.id, "the app opens on the queue")
+        # The accountants keep Invoicing › Collections and do not get the collectors' app.
+        menus = self.menus(self.accountant)
+        self.assertNotIn(app.id, menus["root"]["children"])
+        invoicing = self.env.ref("cobranza_whatsapp.menu_cobranza_root")
+        notifications = self.env.ref("cobranza_whatsapp.menu_cobranza_payment_notifications")
+        self.assertIn(notifications.id, menus[invoicing.id]["children"])
+
+    def test_a_collector_without_accounting_closes_handoffs_and_disputes(self):
+        handed = self._invoice(self.late, 400.0, days_overdue=10)
+        disputed = self._invoice(self.good, 300.0, days_overdue=5)
+        handed.cobranza_handoff = True
+        disputed.write({"cobranza_disputed": True, "cobranza_exclusion_reason": "Wrong price"})
+        Item = self.env["cobranza.work.item"].with_user(self.only_collector)
+        items = Item.search([("kind", "in", ("handoff", "dispute"))])
+        self.assertEqual(set(items.mapped("move_id")), {handed, disputed})
+        # Go to record: the collector reads the invoice, as the form shows it.
+        action = items.filtered(lambda i: i.kind == "handoff").action_open()
+        invoice = Form(self.env[action["res_model"]].with_user(self.only_collector).browse(
+            action["res_id"]))
+        self.assertEqual((invoice.name, invoice.cobranza_state), (handed.name, "handoff"))
+        items.action_done()
+        self.assertFalse(handed.cobranza_handoff, "the automation takes the invoice back")
+        self.assertFalse(disputed.cobranza_disputed)
+        self.assertFalse(Item.search([("kind", "in", ("handoff", "dispute"))]))
+        # Nothing more: the collector edits no invoice and reads no other journal entry.
+        with self.assertRaises(AccessError):
+            handed.with_user(self.only_collector).write({"ref": "edited"})
+        revenue = self.company_data["default_account_revenue"]
+        expense = self.company_data["default_account_expense"]
+        entry = self.env["account.move"].create({
+            "move_type": "entry", "company_id": self.company.id,
+            "line_ids": [Command.create({"name": "a", "debit": 10.0, "account_id": revenue.id}),
+                         Command.create({"name": "b", "credit": 10.0, "account_id": expense.id})],
+        })
+        with self.assertRaises(AccessError):
+            entry.with_user(self.only_collector).read(["name"])
 
 
 @tagged("post_install", "-at_install")
