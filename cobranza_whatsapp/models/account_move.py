@@ -184,6 +184,16 @@ class AccountMove(models.Model):
             "context": {"create": False},
         }
 
+    def action_cobranza_record_promise(self):
+        """A promise the customer made to a collector, for this invoice."""
+        self.ensure_one()
+        return self.env["cobranza.promise"]._action_new(self.commercial_partner_id, self)
+
+    def action_cobranza_offer_plan(self):
+        """A payment plan for this invoice, to agree with the customer."""
+        self.ensure_one()
+        return self.env["cobranza.payment.plan"]._action_new(self.commercial_partner_id, self)
+
     # === BUSINESS METHODS === #
 
     def _invoice_paid_hook(self):

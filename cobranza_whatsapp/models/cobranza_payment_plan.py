@@ -1,6 +1,6 @@
 import datetime
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools import plans
@@ -25,14 +25,19 @@ class CobranzaPaymentPlan(models.Model):
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True,
+                                 compute="_compute_partner_id", store=True, readonly=False,
+                                 precompute=True)
     company_id = fields.Many2one("res.company", required=True, index=True,
                                  default=lambda self: self.env.company)
     move_ids = fields.Many2many("account.move", "cobranza_payment_plan_account_move_rel",
                                 "plan_id", "move_id", string="Invoices", check_company=True)
-    currency_id = fields.Many2one("res.currency", required=True)
+    currency_id = fields.Many2one("res.currency", required=True, compute="_compute_amount_total",
+                                  store=True, readonly=False, precompute=True)
     amount_total = fields.Monetary(string="Plan Total", currency_field="currency_id",
-                                   required=True)
+                                   required=True, compute="_compute_amount_total", store=True,
+                                   readonly=False, precompute=True,
+                                   help="What the invoices owe when they are chosen.")
     amount_paid = fields.Monetary(currency_field="currency_id", compute="_compute_progress")
     amount_residual = fields.Monetary(currency_field="currency_id",
                                       compute="_compute_progress")
@@ -59,12 +64,39 @@ class CobranzaPaymentPlan(models.Model):
         for plan in self:
             plan.name = self.env._("Plan %(customer)s", customer=plan.partner_id.name or "")
 
+    @api.depends("move_ids")
+    def _compute_partner_id(self):
+        """The invoices' customer, when they are chosen first (or prefilled)."""
+        for plan in self:
+            customer = plan.move_ids.commercial_partner_id
+            plan.partner_id = customer if len(customer) == 1 else plan.partner_id
+
+    @api.depends("move_ids")
+    def _compute_amount_total(self):
+        """What the invoices owe, in their currency. Only the choice of invoices sets it:
+        the instalments' payments do not change the plan's total."""
+        for plan in self:
+            if len(plan.move_ids.currency_id) == 1:
+                plan.currency_id = plan.move_ids.currency_id
+                plan.amount_total = sum(plan.move_ids.mapped("amount_residual"))
+            else:  # none yet, or several: the constraint says so
+                plan.currency_id = plan.currency_id or plan.company_id.currency_id \
+                    or self.env.company.currency_id
+                plan.amount_total = plan.amount_total
+
     @api.depends("move_ids.amount_residual", "amount_total")
     def _compute_progress(self):
         for plan in self:
             residual = sum(plan.move_ids.mapped("amount_residual"))
             plan.amount_residual = min(residual, plan.amount_total)
             plan.amount_paid = max(plan.amount_total - residual, 0.0)
+
+    @api.constrains("move_ids")
+    def _check_single_currency(self):
+        for plan in self:
+            if len(plan.move_ids.currency_id) > 1:
+                raise ValidationError(self.env._(
+                    "A plan covers invoices in a single currency."))
 
     @api.constrains("line_ids", "amount_total")
     def _check_lines(self):
@@ -82,6 +114,8 @@ class CobranzaPaymentPlan(models.Model):
         for plan in self:
             if plan.state != "draft":
                 continue
+            if not plan.line_ids:
+                plan.action_compute_lines()
             plan._check_policy()
             plan.state = "active"
             last = max(plan.line_ids.mapped("date"))
@@ -110,6 +144,29 @@ class CobranzaPaymentPlan(models.Model):
         return True
 
     # === BUSINESS METHODS === #
+
+    @api.model
+    def _action_new(self, partner, moves):
+        """A new plan's form for the customer's open invoices (one currency: the
+        company's when it has some, else the first one's), as a collector offers it."""
+        moves = moves.filtered(is_open)
+        if len(moves.currency_id) > 1:
+            currency = moves.company_id.currency_id[:1] & moves.currency_id \
+                or moves[:1].currency_id
+            moves = moves.filtered(lambda m: m.currency_id == currency)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Offer Plan"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_partner_id": partner.commercial_partner_id.id,
+                "default_move_ids": [Command.set(moves.ids)],
+                "default_company_id": (moves[:1].company_id or self.env.company).id,
+            },
+        }
 
     def _check_policy(self):
         company = self.company_id

@@ -1,6 +1,7 @@
 import datetime
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.tools import format_amount, format_date
 
 from ..tools.receivable import is_open
 
@@ -19,13 +20,19 @@ class CobranzaPromise(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True,
+                                 compute="_compute_partner_id", store=True, readonly=False,
+                                 precompute=True)
     company_id = fields.Many2one("res.company", required=True, index=True,
                                  default=lambda self: self.env.company)
     move_ids = fields.Many2many("account.move", "cobranza_promise_account_move_rel",
                                 "promise_id", "move_id", string="Invoices", check_company=True)
-    amount = fields.Monetary(currency_field="currency_id")
-    currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)
+    amount = fields.Monetary(currency_field="currency_id", compute="_compute_amount",
+                             store=True, readonly=False, precompute=True,
+                             help="What the invoices owe when they are chosen; change it to "
+                             "what the customer promised.")
+    currency_id = fields.Many2one("res.currency", compute="_compute_amount", store=True,
+                                  readonly=False, precompute=True)
     date = fields.Date(string="Promised For", required=True, tracking=True)
     state = fields.Selection(
         [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
@@ -35,26 +42,102 @@ class CobranzaPromise(models.Model):
                                         index="btree_not_null")
     note = fields.Text()
 
+    # === COMPUTE METHODS === #
+
+    @api.depends("move_ids")
+    def _compute_partner_id(self):
+        """The invoices' customer, when they are chosen first (or prefilled)."""
+        for promise in self:
+            customer = promise.move_ids.commercial_partner_id
+            promise.partner_id = customer if len(customer) == 1 else promise.partner_id
+
+    @api.depends("move_ids")
+    def _compute_amount(self):
+        """What the invoices owe, in their currency; invoices in several currencies are
+        added up in the company's. Only the choice of invoices sets it: a payment later
+        does not change what was promised."""
+        for promise in self:
+            moves = promise.move_ids
+            company_currency = promise.company_id.currency_id or self.env.company.currency_id
+            if len(moves.currency_id) == 1:
+                promise.currency_id = moves.currency_id
+                promise.amount = sum(moves.mapped("amount_residual"))
+            elif moves:
+                promise.currency_id = company_currency
+                promise.amount = sum(moves.mapped("amount_residual_signed"))
+            else:
+                promise.currency_id = promise.currency_id or company_currency
+                promise.amount = promise.amount
+
+    @api.depends("partner_id", "amount", "currency_id", "date")
+    def _compute_display_name(self):
+        for promise in self:
+            if not promise.partner_id:
+                promise.display_name = self.env._("New Promise to Pay")
+                continue
+            promise.display_name = self.env._(
+                "%(customer)s: %(amount)s by %(date)s",
+                customer=promise.partner_id.name,
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                date=format_date(self.env, promise.date) if promise.date else "-")
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        promises = super().create(vals_list)
+        promises._pause_reminders()
+        return promises
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"date", "move_ids"} & set(vals):
+            self._pause_reminders()
+        return result
+
     # === BUSINESS METHODS === #
 
     @api.model
     def _record(self, partner, moves, date, amount=None, message=None, note=None):
-        """Record the promise and pause the reminders for those invoices until it is due."""
+        """Record the promise of a reply; its open invoices' reminders wait (create)."""
         moves = moves.filtered(is_open)
-        company = moves[:1].company_id or self.env.company
-        promise = self.create({
+        values = {
             "partner_id": partner.id,
-            "company_id": company.id,
+            "company_id": (moves[:1].company_id or self.env.company).id,
             "move_ids": [(6, 0, moves.ids)],
-            "amount": amount if amount is not None else sum(moves.mapped("amount_residual")),
-            "currency_id": (moves[:1].currency_id or company.currency_id).id,
             "date": date,
             "source_message_id": message.id if message else False,
             "note": note,
-        })
-        moves.sudo().write({"cobranza_paused_until": date + datetime.timedelta(
-            days=GRACE_DAYS + 1)})
-        return promise
+        }
+        if amount is not None:
+            values["amount"] = amount
+        return self.create(values)
+
+    @api.model
+    def _action_new(self, partner, moves):
+        """A new promise's form for the customer's open invoices, as a collector records
+        one said on the phone: amount and currency come from the invoices."""
+        moves = moves.filtered(is_open)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record Promise"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_partner_id": partner.commercial_partner_id.id,
+                "default_move_ids": [Command.set(moves.ids)],
+                "default_company_id": (moves[:1].company_id or self.env.company).id,
+            },
+        }
+
+    def _pause_reminders(self):
+        """The one rule, however the promise was made (a reply, a collector's form): the
+        open invoices of an open promise get no reminder until a day after its grace."""
+        for promise in self.filtered(lambda p: p.state == "open" and p.date):
+            promise.move_ids.filtered(is_open).sudo().write({
+                "cobranza_paused_until": promise.date + datetime.timedelta(days=GRACE_DAYS + 1)})
 
     def _mark_kept(self):
         self.filtered(lambda p: p.state == "open").write({"state": "kept"})

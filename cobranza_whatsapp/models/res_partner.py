@@ -291,15 +291,37 @@ class ResPartner(models.Model):
             "name": self.env._("Overdue Invoices"),
             "res_model": "account.move",
             "view_mode": "list,form",
+            "views": [(self.env.ref("account.view_out_invoice_tree").id, "list"),
+                      (self.env.ref("account.view_move_form").id, "form")],
             "domain": [
                 ("partner_id", "child_of", self.commercial_partner_id.id),
                 *OPEN_RECEIVABLE_DOMAIN,
                 ("invoice_date_due", "<", fields.Date.context_today(self)),
             ],
-            "context": {"create": False},
+            "context": {"create": False, "default_move_type": "out_invoice"},
         }
 
+    def action_cobranza_record_promise(self):
+        """A promise the customer made to a collector, for all it owes here."""
+        self.ensure_one()
+        return self.env["cobranza.promise"]._action_new(
+            self.commercial_partner_id, self._cobranza_open_invoices())
+
+    def action_cobranza_offer_plan(self):
+        """A payment plan for what the customer owes here, to agree with it."""
+        self.ensure_one()
+        return self.env["cobranza.payment.plan"]._action_new(
+            self.commercial_partner_id, self._cobranza_open_invoices())
+
     # === BUSINESS METHODS === #
+
+    def _cobranza_open_invoices(self):
+        """The customer's open invoices in the current company, oldest due first."""
+        self.ensure_one()
+        return self.env["account.move"].search([
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("company_id", "=", self.env.company.id), *OPEN_RECEIVABLE_DOMAIN,
+        ], order="invoice_date_due, id")
 
     def _cobranza_check_write(self, vals):
         """Sales reps see the collection status but only collection users change it."""

@@ -8,10 +8,13 @@ model is isolated per company; tokens and secrets are for system administrators 
 import contextlib
 import warnings
 
+from lxml import etree
+
 from odoo import Command
 from odoo.addons.base.tests.common import new_test_user
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import NOW, CobranzaCommon
 
@@ -280,6 +283,69 @@ class TestAccessRights(AccessCommon):
         self.assertFalse([key for key in fields if key.startswith("cobranza_")])
         values = self.move.with_user(portal).web_read({"name": {}, "amount_residual": {}})
         self.assertEqual(values[0]["amount_residual"], 300.0, "the portal still works")
+
+
+@tagged("post_install", "-at_install")
+class TestSmartButtons(AccessCommon):
+    """No smart button on the customer opens an access error: what a user sees, opens."""
+
+    RELATIONAL = ("many2one", "one2many", "many2many")
+
+    def click_smart_buttons(self, user, partner):
+        """Each smart button the user's form shows (ours and other modules'), clicked as
+        the web client does: its action, the list it opens read with the list's fields,
+        then the first record's form. Returns {method name or model: records listed}."""
+        partner = partner.with_user(user)
+        arch = partner.get_views([(False, "form")])["views"]["form"]["arch"]
+        clicked = {}
+        for button in etree.fromstring(arch).xpath("//div[@name='button_box']/button"):
+            if button.get("type") == "object":
+                action = getattr(partner, button.get("name"))()
+                label = button.get("name")
+            else:
+                # As /web/action/load reads it.
+                action = self.env["ir.actions.act_window"].with_user(user).sudo().browse(
+                    int(button.get("name")))._get_action_dict()
+                label = action["res_model"]
+            context = safe_eval(button.get("context") or "{}", {"id": partner.id})
+            Model = self.env[action["res_model"]].with_user(user).with_context(**context)
+            domain = action.get("domain") or []
+            domain = safe_eval(domain) if isinstance(domain, str) else domain
+            if context.get("search_default_partner_id"):  # the filter the button sets
+                domain = [*domain, ("partner_id", "=", context["search_default_partner_id"])]
+            views = {mode: view_id for view_id, mode in action.get("views") or []}
+            list_view = Model.get_views([(views.get("list") or False, "list")])
+            types = {name: info["type"] for name, info
+                     in list_view["models"][Model._name]["fields"].items()}
+            columns = etree.fromstring(list_view["views"]["list"]["arch"]).xpath("./field/@name")
+            spec = {name: {"fields": {"display_name": {}}} if types[name] in self.RELATIONAL
+                    else {} for name in columns}
+            records = Model.web_search_read(domain, spec)["records"]
+            if records:
+                form_view = self.env["ir.ui.view"].browse(views["form"]) \
+                    if views.get("form") else None
+                Form(Model.browse(records[0]["id"]), view=form_view)
+            clicked[label] = len(records)
+        return clicked
+
+    def test_a_sales_rep_sees_the_summary_and_opens_what_is_shown(self):
+        sales = self.users["sales"]
+        clicked = self.click_smart_buttons(sales, self.customer)
+        self.assertEqual(clicked.get("cobranza.promise"), 1)
+        self.assertFalse({"action_cobranza_open_overdue", "action_cobranza_open_messages"}
+                         & set(clicked), "invoices and their messages are not the rep's")
+        customer = Form(self.customer.with_user(sales))  # the Collections tab, read
+        self.assertEqual((customer.cobranza_total_overdue, customer.cobranza_oldest_due),
+                         (300.0, str(self.move.invoice_date_due)))
+        self.assertIn("Promised", customer.cobranza_promise_status)
+        self.assertEqual(customer.cobranza_next_action, "A collector follows up")
+
+    def test_a_collector_opens_every_smart_button(self):
+        clicked = self.click_smart_buttons(self.users["collector"], self.customer)
+        self.assertEqual({label: clicked.get(label) for label in (
+            "action_cobranza_open_overdue", "cobranza.promise", "action_cobranza_open_messages")},
+            {"action_cobranza_open_overdue": 1, "cobranza.promise": 1,
+             "action_cobranza_open_messages": 1})
 
 
 @tagged("post_install", "-at_install")

@@ -1,6 +1,8 @@
 import datetime
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.addons.base.tests.common import new_test_user
+from odoo.tests import Form, tagged
 
 from .common import NOW, CobranzaCommon
 
@@ -43,3 +45,63 @@ class TestPromise(CobranzaCommon):
         self._invoice(self.customer, 100.0, days_overdue=2)
         self.run_cadence()
         self.assertEqual(self.customer.cobranza_risk, "high")
+
+
+@tagged("post_install", "-at_install")
+class TestPromiseByHand(CobranzaCommon):
+    """A promise a customer made on the phone, entered by a collector with the collections
+    group alone: it reads like the automation's and pauses the reminders alike."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.only_collector = new_test_user(
+            cls.env, login="promise_collector",
+            groups="base.group_user,cobranza_whatsapp.group_cobranza_user",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+            name="Paco Promise")
+        cls.mxn = cls.setup_other_currency("MXN")
+        cls.mexican = cls._customer("Lupita Hernández", "+52 55 1234 5678", cls.mx)
+
+    def test_a_promise_from_the_menu_in_mxn(self):
+        move = self._invoice(self.mexican, 2500.0, days_overdue=4, currency=self.mxn)
+        untouched = self._invoice(self.customer, 100.0, days_overdue=4)
+        Promise = self.env["cobranza.promise"].with_user(self.only_collector)
+        with Form(Promise) as form:  # Collections › Promises to Pay › New
+            form.partner_id = self.mexican
+            form.move_ids.add(move)
+            form.date = NOW.date() + datetime.timedelta(days=3)
+        promise = form.record
+        self.assertEqual((promise.amount, promise.currency_id), (2500.0, self.mxn))
+        self.assertEqual(promise.display_name, "Lupita Hernández: $\xa02,500.00 by 11/21/2026")
+        self.assertEqual(move.cobranza_state, "promised")
+        self.assertEqual(move.cobranza_paused_until, NOW.date() + datetime.timedelta(days=5))
+        self.run_cadence()
+        self.assertFalse(self.steps_for(move), "no reminder before the promised date")
+        self.assertTrue(self.steps_for(untouched), "the invoice without a promise is reminded")
+
+    def test_record_promise_from_the_invoice_and_the_customer(self):
+        first = self._invoice(self.mexican, 300.0, days_overdue=4, currency=self.mxn)
+        second = self._invoice(self.mexican, 200.0, days_overdue=9, currency=self.mxn)
+        for source, moves, days in ((first, first, 2), (self.mexican, first | second, 4)):
+            with self.subTest(source=source._name):
+                action = source.with_user(self.only_collector).action_cobranza_record_promise()
+                Promise = self.env[action["res_model"]].with_user(self.only_collector)
+                with Form(Promise.with_context(**action["context"])) as form:
+                    self.assertEqual(form.partner_id, self.mexican)
+                    self.assertEqual({move.id for move in form.move_ids}, set(moves.ids))
+                    self.assertEqual(form.amount, sum(moves.mapped("amount_residual")))
+                    self.assertEqual(form.currency_id, self.mxn)
+                    form.amount = 150.0  # what the customer promised
+                    form.date = NOW.date() + datetime.timedelta(days=days)
+                self.assertEqual(form.record.amount, 150.0)
+                self.assertEqual(set(moves.mapped("cobranza_paused_until")),
+                                 {NOW.date() + datetime.timedelta(days=days + 2)})
+
+    def test_the_automation_names_and_pauses_alike(self):
+        move = self._invoice(self.mexican, 700.0, days_overdue=4, currency=self.mxn)
+        promise = self.env["cobranza.promise"]._record(
+            self.mexican, move, NOW.date() + datetime.timedelta(days=3))
+        self.assertEqual((promise.amount, promise.currency_id), (700.0, self.mxn))
+        self.assertEqual(promise.display_name, "Lupita Hernández: $\xa0700.00 by 11/21/2026")
+        self.assertEqual(move.cobranza_paused_until, NOW.date() + datetime.timedelta(days=5))
