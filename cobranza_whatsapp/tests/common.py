@@ -125,8 +125,18 @@ class LiveAccountCommon(CobranzaCommon):
         cls.addClassCleanup(cls.mock.stop)
         cls.wa_account.sudo().write({
             "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
-            "app_secret": "test-secret",
+            "app_secret": "test-secret", "app_id": cls.mock.app_id,
         })
+        # The WABA has the company's templates, approved: the mock checks every template
+        # message against them (name, language, parameter count, document header).
+        cls.mock.approve_templates(cls.mock_templates(cls.templates))
+
+    @staticmethod
+    def mock_templates(templates):
+        return [{"name": t.name, "language": t.language, "body": t.body,
+                 "category": t.category,
+                 "header": "DOCUMENT" if t.header_type == "document" else None}
+                for t in templates]
 
     def setUp(self):
         super().setUp()

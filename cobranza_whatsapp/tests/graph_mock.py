@@ -8,6 +8,7 @@ double as documentation of what the webhook controller accepts.
 
 import itertools
 import json
+import re
 import sys
 import threading
 import time
@@ -52,13 +53,15 @@ class _Handler(BaseHTTPRequestHandler):
                 record["json"] = None
         elif raw:
             record["form_bytes"] = len(raw)
+            if "multipart/form-data" in content_type:
+                record["form"] = _multipart(raw)
+        record["body_bytes"] = len(raw)
         with mock.lock:
             mock.requests.append(record)
             fault = mock.faults.pop(0) if mock.faults else None
         if mock.latency:
             time.sleep(mock.latency)
-        if not (self.headers.get("Authorization") or "").startswith("Bearer ") or \
-                self.headers.get("Authorization") == "Bearer ":
+        if not mock.authorized(path, self.headers.get("Authorization") or ""):
             return self._reply(401, _error(190, "Invalid OAuth access token."))
         if fault:
             lost = fault.get("lost_answer")
@@ -98,11 +101,50 @@ class _Server(ThreadingHTTPServer):
         return super().handle_error(request, client_address)
 
 
-def _error(code, message):
-    return {"error": {"message": message or f"(#{code}) error", "type": "OAuthException",
-                      "code": code, "error_data": {"messaging_product": "whatsapp",
-                                                   "details": message or ""},
-                      "fbtrace_id": "MOCK" + uuid.uuid4().hex[:8]}}
+def _error(code, message, *, user_title=None, user_msg=None, subcode=None):
+    """Meta's error body; creation refusals carry ``error_user_title``/``error_user_msg``."""
+    error = {"message": message or f"(#{code}) error", "type": "OAuthException",
+             "code": code, "error_data": {"messaging_product": "whatsapp",
+                                          "details": message or ""},
+             "fbtrace_id": "MOCK" + uuid.uuid4().hex[:8]}
+    if user_title:
+        error.update(error_user_title=user_title, error_user_msg=user_msg or "",
+                     is_transient=False)
+    if subcode:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+def _multipart(raw):
+    """The field names of a multipart body (``file`` under ``files``) and its text values."""
+    form = {"files": []}
+    for part in raw.split(b"\r\n--"):
+        head, _sep, value = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]+)"', head)
+        if not name:
+            continue
+        key = name.group(1).decode()
+        if b"filename=" in head:
+            form["files"].append(key)
+        else:
+            form[key] = value.rstrip(b"\r\n-").decode(errors="replace")
+    return form
+
+
+def _components_of(template):
+    """What the send checks need of an approved template."""
+    return {"variables": len(set(re.findall(r"\{\{(\d+)\}\}", template.get("body") or ""))),
+            "document": template.get("header") == "DOCUMENT"}
+
+
+def _components_of_payload(body):
+    text, document = "", False
+    for component in body.get("components") or []:
+        if component.get("type") == "BODY":
+            text = component.get("text") or ""
+        if component.get("type") == "HEADER" and component.get("format") == "DOCUMENT":
+            document = True
+    return _components_of({"body": text, "header": "DOCUMENT" if document else None})
 
 
 class GraphMock:
@@ -115,6 +157,18 @@ class GraphMock:
         self.templates = []
         self.inbound_media = {}  # media id -> (mime type, bytes): what customers "sent"
         self._counter = itertools.count(1)
+        self.app_id = "APP1"
+        self.template_limit = 250  # per WABA
+        self.recategorize = {}  # template name -> the category Meta gives it instead
+        self.upload_sessions = {}  # session id -> announced length
+        self.handles = set()  # header handles issued by the upload step
+        self.subscribed = True  # the app is subscribed to the WABA's webhooks
+        self.phone = {"display_phone_number": "+51 1 555 0100",
+                      "verified_name": "Mock Business", "quality_rating": "GREEN",
+                      "code_verification_status": "VERIFIED", "name_status": "APPROVED",
+                      "platform_type": "CLOUD_API", "status": "CONNECTED",
+                      "throughput": {"level": "STANDARD"},
+                      "whatsapp_business_manager_messaging_limit": "TIER_2K"}
         self._server = None
         self._thread = None
 
@@ -167,40 +221,71 @@ class GraphMock:
             return [r["json"] for r in self.requests
                     if r["method"] == "POST" and r["path"].endswith("/messages")]
 
+    # --- Meta's rules the mock enforces (see shared/META_CLOUD_API.md) ---
+
+    def authorized(self, path, header):
+        """Bearer on every call; the upload step of the Resumable Upload API takes
+        ``OAuth <token>`` instead, and Meta refuses a Bearer there."""
+        scheme = "OAuth " if path.rsplit("/", 1)[-1].startswith("upload:") else "Bearer "
+        return header.startswith(scheme) and len(header) > len(scheme)
+
+    def approve_templates(self, templates):
+        """Templates the WABA already has, approved: each a dict with ``name``, ``language``
+        and, for the send checks, ``body`` (its ``{{n}}``), ``header`` ("DOCUMENT" or
+        None) and ``category``."""
+        with self.lock:
+            for template in templates:
+                self.templates.append({
+                    "id": str(10**14 + next(self._counter)), "status": "APPROVED",
+                    "category": template.get("category", "UTILITY"),
+                    "name": template["name"], "language": template.get("language", "es"),
+                    "components": _components_of(template),
+                })
+
+    def set_template_status(self, name, status, category=None):
+        with self.lock:
+            for template in self.templates:
+                if template["name"] == name:
+                    template["status"] = status
+                    if category:
+                        template["category"] = category
+
     # endpoints
     def route(self, method, path, record):
         parts = [p for p in path.split("/") if p]
         tail = parts[-1] if parts else ""
         if method == "POST" and tail == "messages":
-            body = record.get("json") or {}
-            to = str(body.get("to", ""))
-            # Kept on the request's record, as Meta keeps it: status webhooks can follow.
-            record["wamid"] = f"wamid.MOCK{next(self._counter):08d}{uuid.uuid4().hex[:8].upper()}"
-            return self._answer(200, {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": to, "wa_id": to}],
-                "messages": [{"id": record["wamid"], "message_status": "accepted"}],
-            })
+            return self._send(record)
         if method == "POST" and tail == "media":
-            return self._answer(200, {"id": f"{next(self._counter)}{uuid.uuid4().int % 10**9}"})
+            return self._media(record)
+        if method == "POST" and tail == "uploads":
+            return self._start_upload(record)
+        if method == "POST" and tail.startswith("upload:"):
+            return self._upload(tail, record)
         if method == "POST" and tail == "message_templates":
-            body = record.get("json") or {}
-            template = {"id": str(10**14 + next(self._counter)), "status": "PENDING",
-                        "category": body.get("category", "UTILITY"), "name": body.get("name"),
-                        "language": body.get("language")}
-            with self.lock:
-                self.templates.append(template)
-            return self._answer(200, {k: template[k] for k in ("id", "status", "category")})
+            return self._create_template(record)
         if method == "GET" and tail == "message_templates":
-            query = dict(p.split("=", 1) for p in record["query"].split("&") if "=" in p)
-            limit = int(query.get("limit", 25))
-            start = int(query.get("after", 0) or 0)
-            page = self.templates[start:start + limit]
-            paging = {}
-            if start + limit < len(self.templates):
-                paging = {"cursors": {"after": str(start + limit)},
-                          "next": f"{self.url}{record['path']}?after={start + limit}"}
-            return self._answer(200, {"data": page, "paging": paging})
+            return self._list_templates(record)
+        if tail == "subscribed_apps":
+            if method == "POST":
+                with self.lock:
+                    self.subscribed = True
+                return self._answer(200, {"success": True})
+            data = [{"whatsapp_business_api_data": {"id": "APP1", "name": "Cobranza"}}] \
+                if self.subscribed else []
+            return self._answer(200, {"data": data})
+        if method == "POST" and len(parts) == 2 and any(t["id"] == tail for t in self.templates):
+            return self._edit_template(tail, record)
+        if method == "POST" and tail == "register":
+            pin = str((record.get("json") or {}).get("pin") or "")
+            if not (pin.isdigit() and len(pin) == 6):
+                return self._answer(400, _error(100, "(#100) Param pin must be 6 digits",
+                                                user_title="PIN inválido",
+                                                user_msg="Enter the 6-digit PIN."))
+            with self.lock:
+                self.phone["platform_type"] = "CLOUD_API"
+                self.phone["status"] = "CONNECTED"
+            return self._answer(200, {"success": True})
         if method == "GET" and len(parts) >= 2 and parts[-2] == "download":
             mime, content = self.inbound_media.get(tail, (None, None))
             if content is None:
@@ -211,11 +296,196 @@ class GraphMock:
             return self._answer(200, {"messaging_product": "whatsapp", "id": tail,
                                       "url": f"{self.url}/download/{tail}", "mime_type": mime,
                                       "sha256": "mock", "file_size": len(content)})
-        if method == "GET":
-            return self._answer(200, {"display_phone_number": "+51 1 555 0100",
-                                      "verified_name": "Mock Business",
-                                      "quality_rating": "GREEN", "id": tail})
+        if method == "GET" and len(parts) == 2:
+            fields = dict(p.split("=", 1) for p in record["query"].split("&") if "=" in p)
+            wanted = requests.utils.unquote(fields.get("fields", "")).split(",")
+            with self.lock:
+                phone = dict(self.phone, id=tail)
+            # Like the Graph API: only the fields asked for (and the id).
+            return self._answer(200, {k: v for k, v in phone.items()
+                                      if k == "id" or k in wanted or not fields})
         return self._answer(404, _error(100, "Unknown path"))
+
+    def _send(self, record):
+        body = record.get("json") or {}
+        to = str(body.get("to", ""))
+        if body.get("messaging_product") != "whatsapp" or not to.isdigit():
+            return self._answer(400, _error(100, "(#100) Invalid parameter"))
+        if body.get("type") == "template":
+            refused = self._check_template_message(body.get("template") or {})
+            if refused:
+                return self._answer(400, refused)
+        elif body.get("type") == "text":
+            text = (body.get("text") or {}).get("body") or ""
+            if not text or len(text) > 4096:
+                return self._answer(400, _error(100, "(#100) Invalid parameter"))
+        # Kept on the request's record, as Meta keeps it: status webhooks can follow.
+        record["wamid"] = f"wamid.MOCK{next(self._counter):08d}{uuid.uuid4().hex[:8].upper()}"
+        return self._answer(200, {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to}],
+            "messages": [{"id": record["wamid"], "message_status": "accepted"}],
+        })
+
+    def _check_template_message(self, template):
+        """Meta's checks of a template message: an approved template in that language, as
+        many body parameters as variables, the header it was approved with."""
+        if not self.templates:
+            return None  # a WABA the test did not describe: nothing to check against
+        language = (template.get("language") or {}).get("code")
+        with self.lock:
+            known = next((t for t in self.templates if t["name"] == template.get("name")
+                          and t["language"] == language), None)
+        if not known or known["status"] not in ("APPROVED", "FLAGGED", "REINSTATED"):
+            if known and known["status"] == "PAUSED":
+                return _error(132015, "(#132015) Template is Paused")
+            if known and known["status"] == "DISABLED":
+                return _error(132016, "(#132016) Template is disabled")
+            return _error(132001, "(#132001) Template name does not exist in the translation")
+        components = {c.get("type"): c for c in template.get("components") or []}
+        expected = known["components"]
+        params = (components.get("body") or {}).get("parameters") or []
+        if len(params) != expected["variables"]:
+            return _error(132000, "(#132000) Number of parameters does not match the "
+                                  "expected number of params")
+        if any(len(str(p.get("text") or "")) > 1024 or not str(p.get("text") or "").strip()
+               for p in params):
+            return _error(132005, "(#132005) Translated text too long")
+        header = (components.get("header") or {}).get("parameters") or []
+        if expected["document"]:
+            document = header[0].get("document") if header and header[0].get(
+                "type") == "document" else None
+            if not document or not (document.get("id") or document.get("link")):
+                return _error(132012, "(#132012) Parameter format does not match format "
+                                      "in the created template")
+        return None
+
+    def _media(self, record):
+        form = record.get("form") or {}
+        if form.get("messaging_product") != "whatsapp" or "file" not in form.get("files", ()):
+            return self._answer(400, _error(100, "(#100) The parameter messaging_product is "
+                                                 "required."))
+        return self._answer(200, {"id": f"{next(self._counter)}{uuid.uuid4().int % 10**9}"})
+
+    def _start_upload(self, record):
+        query = {k: requests.utils.unquote(v) for k, v in (
+            p.split("=", 1) for p in record["query"].split("&") if "=" in p)}
+        app_id = record["path"].strip("/").split("/")[-2]
+        length = query.get("file_length", "")
+        if app_id != self.app_id or not query.get("file_name") or not length.isdigit() \
+                or query.get("file_type") not in ("application/pdf", "image/jpeg",
+                                                  "image/png", "video/mp4"):
+            return self._answer(400, _error(100, "(#100) Invalid upload session parameters",
+                                            user_title="Invalid parameter",
+                                            user_msg="The upload needs the app ID, a file "
+                                                     "name, its length and its type."))
+        session = f"upload:MOCK{uuid.uuid4().hex[:12]}"
+        with self.lock:
+            self.upload_sessions[session] = int(length)
+        return self._answer(200, {"id": session})
+
+    def _upload(self, session, record):
+        with self.lock:
+            length = self.upload_sessions.pop(session, None)
+        if length is None or record["headers"].get("file_offset") != "0" \
+                or record.get("body_bytes") != length:
+            return self._answer(400, _error(100, "(#100) Invalid upload: unknown session, "
+                                                 "offset or length"))
+        handle = f"4::aW1hZ2{uuid.uuid4().hex}"
+        with self.lock:
+            self.handles.add(handle)
+        return self._answer(200, {"h": handle})
+
+    def _create_template(self, record):
+        body = record.get("json") or {}
+        refused = self._check_template_creation(body)
+        if refused:
+            return self._answer(400, refused)
+        category = self.recategorize.get(body["name"], body["category"])
+        template = {"id": str(10**14 + next(self._counter)), "status": "PENDING",
+                    "category": category, "name": body["name"],
+                    "language": body["language"], "components": _components_of_payload(body)}
+        with self.lock:
+            self.templates.append(template)
+        return self._answer(200, {k: template[k] for k in ("id", "status", "category")})
+
+    def _edit_template(self, template_id, record):
+        body = dict(record.get("json") or {})
+        with self.lock:
+            template = next(t for t in self.templates if t["id"] == template_id)
+        body.update(name=template["name"], language=template["language"],
+                    category=body.get("category") or template["category"])
+        refused = self._check_template_creation(body, editing=True)
+        if refused:
+            return self._answer(400, refused)
+        with self.lock:
+            template.update(status="PENDING", components=_components_of_payload(body))
+        return self._answer(200, {"success": True})
+
+    def _check_template_creation(self, body, editing=False):
+        """What Meta refuses at creation, with its ``error_user_title``/``error_user_msg``."""
+        def refuse(title, message, code=100, subcode=2388043):
+            return _error(code, "Invalid parameter", user_title=title, user_msg=message,
+                          subcode=subcode)
+
+        name = body.get("name") or ""
+        if not re.fullmatch(r"[a-z0-9_]{1,512}", name):
+            return refuse("Invalid template name", "Template names can only contain "
+                          "lowercase alphanumeric characters and underscores.")
+        if body.get("category") not in ("UTILITY", "MARKETING", "AUTHENTICATION"):
+            return refuse("Invalid category", "Choose Utility, Marketing or Authentication.")
+        if not body.get("language"):
+            return refuse("Language missing", "Choose the template's language.")
+        with self.lock:
+            count = len(self.templates)
+            duplicate = any(t["name"] == name and t["language"] == body["language"]
+                            for t in self.templates)
+        if editing:
+            count, duplicate = 0, False
+        if count >= self.template_limit:
+            return refuse("Template limit reached", "This WhatsApp Business Account has "
+                          "reached the limit of 250 message templates.", code=2388019,
+                          subcode=None)
+        if duplicate:
+            return refuse("Content in this language already exists", "There is already a "
+                          "template with this name in this language.", subcode=2388024)
+        for component in body.get("components") or []:
+            kind = component.get("type")
+            example = component.get("example") or {}
+            if kind == "HEADER" and component.get("format") in ("DOCUMENT", "IMAGE", "VIDEO"):
+                handles = example.get("header_handle") or []
+                if not handles or handles[0] not in self.handles:
+                    return refuse("Media sample missing", "A document header needs a sample "
+                                  "file, uploaded with the Resumable Upload API "
+                                  "(example.header_handle).")
+            if kind == "BODY":
+                count = len(set(re.findall(r"\{\{(\d+)\}\}", component.get("text") or "")))
+                rows = example.get("body_text") or [[]]
+                if count and (len(rows[0]) != count or not all(str(v).strip()
+                                                               for v in rows[0])):
+                    return refuse("Variable samples missing", "Add a sample for each "
+                                  "variable in the body text.")
+            if kind == "BUTTONS":
+                for button in component.get("buttons") or []:
+                    if button.get("type") == "URL" and "{{" in (button.get("url") or "") \
+                            and not button.get("example"):
+                        return refuse("Variable samples missing", "Add a sample URL for "
+                                      "the button's variable.")
+        return None
+
+    def _list_templates(self, record):
+        query = dict(p.split("=", 1) for p in record["query"].split("&") if "=" in p)
+        limit = int(query.get("limit", 25))
+        start = int(query.get("after", 0) or 0)
+        with self.lock:
+            page = [{k: v for k, v in t.items() if k != "components"}
+                    for t in self.templates[start:start + limit]]
+            total = len(self.templates)
+        # Like Meta: cursors on every page, `next` on every page but the last.
+        paging = {"cursors": {"before": str(start), "after": str(start + len(page))}}
+        if start + limit < total:
+            paging["next"] = f"{self.url}{record['path']}?after={start + limit}"
+        return self._answer(200, {"data": page, "paging": paging})
 
     def _answer(self, status, body):
         return status, body

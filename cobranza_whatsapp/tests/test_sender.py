@@ -433,6 +433,10 @@ class TestAccountAndTemplates(LiveAccountCommon):
     def test_submit_then_sync_pages(self):
         template = self.templates.filtered(lambda t: t.purpose == "overdue")
         template.write({"status": "draft", "meta_template_id": False})
+        # A WABA without templates yet: Meta refuses a second one of the same name.
+        kept = list(self.mock.templates)
+        self.addCleanup(self.mock.templates.__setitem__, slice(None), kept)
+        self.mock.templates.clear()
         template.action_submit()
         self.assertEqual(template.status, "pending")
         created = self.mock.requests[-1]["json"]

@@ -21,7 +21,11 @@ from . import meta_api
 
 DEFAULT_TIMEOUT = 10
 TEMPLATE_FIELDS = "id,name,status,category,language,quality_score,rejected_reason"
-PHONE_FIELDS = "display_phone_number,verified_name,quality_rating"
+# What the set-up check reads of the number: name and its review, quality, whether it is
+# registered on the Cloud API, and the portfolio's messaging limit.
+PHONE_FIELDS = ("display_phone_number,verified_name,name_status,quality_rating,"
+                "code_verification_status,platform_type,status,throughput,"
+                "whatsapp_business_manager_messaging_limit")
 MAX_TEMPLATE_PAGES = 100
 
 # One pooled HTTP session per thread: reusing TCP/TLS connections is what lets one worker
@@ -163,6 +167,13 @@ class GraphApi:
         """``POST /{waba_id}/message_templates``: ``{id, status, category}``."""
         return self._request("POST", f"{self.waba_id}/message_templates", json=payload)
 
+    def edit_template(self, template_id, payload):
+        """``POST /{template_id}``: a rejected (or approved) template's new components, for
+        Meta to review again."""
+        body = {key: payload[key] for key in ("components", "category",
+                                             "message_send_ttl_seconds") if key in payload}
+        return self._request("POST", str(template_id), json=body)
+
     def list_templates(self, page_size=100, fields=TEMPLATE_FIELDS):
         """Every template of the WABA, page after page (Meta's cursor paging: a page with
         no ``paging.next`` is the last)."""
@@ -185,6 +196,16 @@ class GraphApi:
     def get_subscribed_apps(self):
         """``GET /{waba_id}/subscribed_apps``: the apps receiving this WABA's webhooks."""
         return self._request("GET", f"{self.waba_id}/subscribed_apps")
+
+    def subscribe_app(self):
+        """``POST /{waba_id}/subscribed_apps``: this token's app gets the WABA's webhooks."""
+        return self._request("POST", f"{self.waba_id}/subscribed_apps")
+
+    def register_number(self, pin):
+        """``POST /{phone_number_id}/register``: the number on the Cloud API, with its
+        two-step verification PIN (six digits)."""
+        return self._request("POST", f"{self.phone_number_id}/register",
+                             json={"messaging_product": "whatsapp", "pin": str(pin)})
 
 
 class SandboxGraphApi(GraphApi):
@@ -229,7 +250,11 @@ class SandboxGraphApi(GraphApi):
             return {"data": [{"whatsapp_business_api_data": {"name": "Sandbox"}}]}
         if method == "GET":
             return dict({"display_phone_number": "+51 1 555 0100", "quality_rating": "GREEN",
-                         "verified_name": "Sandbox", "id": self.phone_number_id or "sandbox"},
+                         "verified_name": "Sandbox", "name_status": "APPROVED",
+                         "platform_type": "CLOUD_API", "status": "CONNECTED",
+                         "code_verification_status": "VERIFIED",
+                         "whatsapp_business_manager_messaging_limit": "TIER_UNLIMITED",
+                         "id": self.phone_number_id or "sandbox"},
                         **self._profile)
         return {"success": True}
 

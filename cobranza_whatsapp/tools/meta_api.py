@@ -10,7 +10,8 @@ import re
 from .i18n import _lt
 
 DEFAULT_API_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v23.0"
+# Meta keeps a version about two years; v27.0 is the latest (Nov 2026). Configurable.
+DEFAULT_API_VERSION = "v27.0"
 
 RETRY, PERMANENT, ACCOUNT = "retry", "permanent", "account"
 # Meta's throughput for the whole number is spent on quality grounds: slow the account down.
@@ -174,10 +175,27 @@ def parse_error(http_status, body):
     code = error.get("code")
     code = code if isinstance(code, int) else None
     data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
-    return MetaError(str(error.get("message") or "")[:500], code=code,
-                     title=error.get("error_user_title") or error.get("type"),
-                     details=str(data.get("details") or "")[:500], http_status=http_status,
-                     fbtrace_id=error.get("fbtrace_id"))
+    result = MetaError(str(error.get("message") or "")[:500], code=code,
+                       title=error.get("error_user_title") or error.get("type"),
+                       details=str(data.get("details") or "")[:500], http_status=http_status,
+                       fbtrace_id=error.get("fbtrace_id"))
+    # What Meta wrote for a person (template creation refusals explain themselves there).
+    result.user_title = str(error.get("error_user_title") or "")[:255]
+    result.user_message = str(error.get("error_user_msg") or "")[:1000]
+    subcode = error.get("error_subcode")
+    result.subcode = subcode if isinstance(subcode, int) else None
+    return result
+
+
+# Meta's own words for a person, when it gave some: "<title>: <message>", else our reason.
+def user_explanation(error):
+    title = getattr(error, "user_title", "") or ""
+    message = getattr(error, "user_message", "") or ""
+    if TEMPLATE_LIMIT_CODE in (error.code, getattr(error, "subcode", None)):
+        return str(TEMPLATE_LIMIT_REASON) + (f" ({message})" if message else "")
+    if title or message:
+        return ": ".join(part for part in (title, message) if part)
+    return str(error)
 
 
 def parse_send_response(body):
@@ -196,6 +214,75 @@ def parse_send_response(body):
     return {"wamid": str(messages[0]["id"]), "wa_id": contact.get("wa_id"),
             "user_id": contact.get("user_id"),
             "message_status": messages[0].get("message_status")}
+
+
+# At most 250 templates per WhatsApp Business Account (Meta's 2388019).
+TEMPLATE_LIMIT_CODE = 2388019
+TEMPLATE_LIMIT = 250
+TEMPLATE_LIMIT_REASON = _lt(
+    "The WhatsApp Business Account already has 250 templates, Meta's limit: delete the "
+    "templates you no longer use in WhatsApp Manager, then submit again.")
+# A utility template's time to live: Meta allows 30 seconds to 12 hours.
+TTL_MIN, TTL_MAX = 30, 12 * 3600
+
+# Meta's messaging limit of the business portfolio: unique customers reached outside the
+# service window per rolling 24 hours. 0 means unlimited.
+MESSAGING_TIERS = {"TIER_50": 50, "TIER_250": 250, "TIER_1K": 1000, "TIER_2K": 2000,
+                   "TIER_10K": 10000, "TIER_100K": 100000, "TIER_UNLIMITED": 0}
+
+
+def parse_messaging_limit(value):
+    """Meta's limit (a tier name, or a number where -1 is unlimited) as customers per
+    24 hours, 0 for unlimited; None when Meta did not say."""
+    if isinstance(value, dict):  # some versions nest it
+        value = value.get("max_daily_conversations_per_business") or value.get("tier")
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    if isinstance(value, int):
+        return 0 if value < 0 else value
+    text = str(value).strip().upper()
+    if text in MESSAGING_TIERS:
+        return MESSAGING_TIERS[text]
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return 0 if number < 0 else number
+
+
+SETUP_PROBLEMS = {
+    "not_registered": _lt("The number is not registered on the Cloud API: register it with "
+                          "its two-step verification PIN (button Register Number)."),
+    "not_subscribed": _lt("No app is subscribed to the WhatsApp Business Account's webhooks: "
+                          "statuses and replies will not arrive (button Subscribe App)."),
+    "name_pending": _lt("Meta has not approved the number's display name yet: business "
+                        "messages may be refused until it does."),
+    "quality_red": _lt("The number's quality is low: Meta may limit or block sending. "
+                       "Review the templates' quality and the customers' consent."),
+    "small_limit": _lt("The business portfolio can reach %(limit)s customers a day outside "
+                       "the service window: larger runs wait for the next day. Verify the "
+                       "business in Meta Business Manager to raise it."),
+}
+
+
+def setup_problems(phone, subscribed_apps):
+    """What is missing for the number to work, as (key, text) pairs, from Meta's answers to
+    ``GET /{phone_number_id}`` and ``GET /{waba_id}/subscribed_apps``."""
+    problems = []
+    if str(phone.get("platform_type") or "").upper() not in ("", "CLOUD_API") or \
+            str(phone.get("status") or "").upper() in ("PENDING", "DISCONNECTED", "UNVERIFIED",
+                                                      "DELETED", "MIGRATED"):
+        problems.append(("not_registered", str(SETUP_PROBLEMS["not_registered"])))
+    if subscribed_apps is not None and not subscribed_apps:
+        problems.append(("not_subscribed", str(SETUP_PROBLEMS["not_subscribed"])))
+    if str(phone.get("name_status") or "").upper() in ("PENDING_REVIEW", "DECLINED", "EXPIRED"):
+        problems.append(("name_pending", str(SETUP_PROBLEMS["name_pending"])))
+    if str(phone.get("quality_rating") or "").upper() == "RED":
+        problems.append(("quality_red", str(SETUP_PROBLEMS["quality_red"])))
+    limit = parse_messaging_limit(phone.get("whatsapp_business_manager_messaging_limit"))
+    if limit and limit <= 250:
+        problems.append(("small_limit", str(SETUP_PROBLEMS["small_limit"]) % {"limit": limit}))
+    return problems
 
 
 def validate_template_name(name):
@@ -274,11 +361,18 @@ def build_text_payload(to, body, preview_url=False):
 
 
 def build_template_create_payload(name, language, category, body_text, *, header_document,
-                                  footer, buttons, body_examples):
+                                  footer, buttons, body_examples, header_handle=None,
+                                  ttl_seconds=None):
+    """Meta's template creation body. A document header needs the handle of a sample file
+    (Resumable Upload API), every body variable an example value."""
     validate_template_name(name)
     components = []
     if header_document:
-        components.append({"type": "HEADER", "format": "DOCUMENT"})
+        if not header_handle:
+            raise ValueError(_lt("A document header needs a sample file uploaded to Meta "
+                                 "first (header_handle)."))
+        components.append({"type": "HEADER", "format": "DOCUMENT",
+                           "example": {"header_handle": [header_handle]}})
     body = {"type": "BODY", "text": body_text}
     if body_examples:
         body["example"] = {"body_text": [list(body_examples)]}
@@ -287,8 +381,11 @@ def build_template_create_payload(name, language, category, body_text, *, header
         components.append({"type": "FOOTER", "text": footer})
     if buttons:
         components.append({"type": "BUTTONS", "buttons": list(buttons)})
-    return {"name": name, "language": language, "category": category,
-            "parameter_format": "POSITIONAL", "components": components}
+    payload = {"name": name, "language": language, "category": category,
+               "parameter_format": "POSITIONAL", "components": components}
+    if ttl_seconds:
+        payload["message_send_ttl_seconds"] = max(TTL_MIN, min(int(ttl_seconds), TTL_MAX))
+    return payload
 
 
 def compute_signature(secret, raw_body):
@@ -482,6 +579,10 @@ def _parse_template_value(field, value, entry_time, waba_id=None):
             "message_template_quality_update": "template_quality",
             "template_category_update": "template_category"}[field]
     marker = value.get("event") or value.get("new_quality_score") or value.get("new_category")
+    if value.get("correct_category"):
+        marker = f"notice-{value.get('correct_category')}"
+    rejection = value.get("rejection_info") if isinstance(value.get("rejection_info"), dict) \
+        else {}
     return {
         "kind": kind, "key": f"{kind}:{template_id}:{_str(marker, 64)}:{_timestamp(entry_time)}",
         "waba_id": waba_id, "template_id": template_id,
@@ -492,4 +593,10 @@ def _parse_template_value(field, value, entry_time, waba_id=None):
         "previous_quality_score": _str(value.get("previous_quality_score"), 16),
         "new_category": _str(value.get("new_category"), 32),
         "previous_category": _str(value.get("previous_category"), 32),
+        # An advance notice of a category change carries the future one and its date.
+        "correct_category": _str(value.get("correct_category"), 32),
+        "category_update_timestamp": _timestamp(value.get("category_update_timestamp")),
+        "category": _str(value.get("message_template_category"), 32),
+        "rejection_reason": _str(rejection.get("reason"), 512),
+        "rejection_recommendation": _str(rejection.get("recommendation"), 1024),
     }
