@@ -428,11 +428,11 @@ class CobranzaCadence(models.AbstractModel):
         moves.invalidate_recordset(["cobranza_level_id", "cobranza_level_date",
                                     "cobranza_handoff", "cobranza_state"], flush=False)
         if handoff_level:
+            notes = {level_id: Markup("<p>%s</p>") % self.env._(
+                "Collection level %(level)s hands this invoice to a person.",
+                level=level_by_id[level_id].name) for level_id in set(handoff_level.values())}
             moves.browse(list(handoff_level))._cobranza_log_handoff({
-                move_id: Markup("<p>%s</p>") % self.env._(
-                    "Collection level %(level)s hands this invoice to a person.",
-                    level=level_by_id[level_id].name)
-                for move_id, level_id in handoff_level.items()})
+                move_id: notes[level_id] for move_id, level_id in handoff_level.items()})
 
     def _message_values(self, company, step, level, invoice_ids, now, context):
         template = level._template_for(step.variant, len(invoice_ids))
@@ -444,4 +444,6 @@ class CobranzaCadence(models.AbstractModel):
             template_id=template.id if step.channel == cadence.WHATSAPP else False,
             ab_variant=step.variant if level.template_b_id else False,
             scheduled_at=self._scheduled_at(step.partner_id, now, context),
+            # Given, not defaulted: thousands of messages per batch skip default_get.
+            kind="template", state="queued", attempts=0,
         )

@@ -411,7 +411,7 @@ class ResPartner(models.Model):
         moves = self.env["account.move"].browse(
             [m for _step, _level, invoice_ids in handoffs for m in invoice_ids])
         partners = self.browse([step.partner_id for step, _l, _i in handoffs])
-        partners.fetch(["cobranza_collector_id", "user_id", "name"])
+        partners.fetch(["cobranza_collector_id", "user_id", "name", "complete_name"])
         moves.fetch(["name"])
         collectors = partners._cobranza_collectors(company)
         activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
@@ -422,6 +422,8 @@ class ResPartner(models.Model):
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
             "res_model_id": model_id,
             "res_id": step.partner_id,
+            # Given, not computed: the compute reads each customer's display name again.
+            "res_name": partners.browse(step.partner_id).complete_name,
             "activity_type_id": activity_type.id,
             "user_id": collectors[step.partner_id].id,
             "date_deadline": deadline,
