@@ -30,6 +30,7 @@
         "data/ir_cron.xml",
         "views/cobranza_level_views.xml",
         "views/cobranza_whatsapp_account_views.xml",
+        "views/cobranza_whatsapp_account_register_views.xml",
         "views/cobranza_whatsapp_template_views.xml",
         "views/cobranza_message_compose_views.xml",
         "views/cobranza_message_views.xml",

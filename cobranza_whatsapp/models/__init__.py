@@ -2,6 +2,7 @@ from . import res_company
 from . import res_config_settings
 from . import cobranza_contact_window
 from . import cobranza_whatsapp_account
+from . import cobranza_whatsapp_template_review
 from . import cobranza_whatsapp_template
 from . import cobranza_whatsapp_template_button
 from . import cobranza_whatsapp_template_variable

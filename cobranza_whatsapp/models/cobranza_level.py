@@ -59,6 +59,11 @@ class CobranzaLevel(models.Model):
         check_company=True,
         domain="[('purpose', '!=', 'thanks')]",
     )
+    template_ttl_hours = fields.Integer(
+        related="template_id.ttl_hours", readonly=False, string="Time to Live (hours)",
+        help="Meta stops trying to deliver this level's reminder after this long (at most "
+        "12 hours), so it is not delivered after it stopped being true. It belongs to the "
+        "template: submit the template again for Meta to apply a change.")
     template_b_id = fields.Many2one(
         "cobranza.whatsapp.template",
         string="Variant B Template",

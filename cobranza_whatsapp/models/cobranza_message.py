@@ -98,6 +98,10 @@ class CobranzaMessage(models.Model):
         "(wamid) WHERE wamid IS NOT NULL", "This Meta message is already recorded."
     )
     _queue_idx = models.Index("(scheduled_at, id) WHERE state = 'queued'")
+    # The customers reached in the last 24 hours (Meta's messaging limit).
+    _reached_idx = models.Index(
+        "(company_id, sent_at) WHERE direction = 'out' AND kind = 'template' "
+        "AND channel = 'whatsapp'")
 
     @api.depends("partner_id", "channel", "direction", "create_date")
     def _compute_display_name(self):

@@ -51,6 +51,7 @@ class CobranzaMessageSender(models.AbstractModel):
     @api.model
     def _cron_send(self):
         self.env["cobranza.message.post"]._recover_interrupted()
+        self.env["cobranza.whatsapp.account"]._refresh_stale_setup()
         self._process_queue(auto_commit=True)
 
     # === QUEUE DRAIN === #
@@ -173,6 +174,8 @@ class CobranzaMessageSender(models.AbstractModel):
                              "currency_id", "name", "access_token", "invoice_date_due", "date",
                              "move_type"])
         self.move_ids._cobranza_ensure_tokens()
+        held = self.env["cobranza.whatsapp.account"]._hold_over_messaging_limit(self)
+        self = self - held  # noqa: PLW0642
         try:
             chatter = ChatterNotes()
             with self.env.cr.savepoint():
@@ -346,7 +349,8 @@ class CobranzaMessageSender(models.AbstractModel):
         elif kind == meta_api.TEMPLATE_PAUSED:
             # Held, not failed: the sender waits while the template is paused.
             self.template_id.sudo().status = "paused"
-            self._set_queued(give_back_attempt=True, **vals)
+            self._set_queued(give_back_attempt=True, retry_at=now + PAUSED_TEMPLATE_RECHECK,
+                             **vals)
         elif kind == meta_api.RETRY and self.attempts < meta_api.MAX_ATTEMPTS:
             delay = meta_api.backoff_seconds(self.attempts)
             self._set_queued(retry_at=now + datetime.timedelta(seconds=delay), **vals)

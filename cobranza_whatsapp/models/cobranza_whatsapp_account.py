@@ -4,6 +4,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..tools import graph_api, meta_api
 
@@ -13,6 +14,10 @@ _logger = logging.getLogger(__name__)
 THROTTLE_GRACE = datetime.timedelta(minutes=5)
 # A throttled account never goes below this many messages per second.
 MIN_RATE = 1.0
+# The sender reads each live account's set-up (and messaging limit) again after this long.
+SETUP_REFRESH = datetime.timedelta(hours=24)
+# Customers beyond Meta's messaging limit wait this long before the sender looks again.
+MESSAGING_LIMIT_RECHECK = datetime.timedelta(hours=1)
 
 
 class CobranzaWhatsappAccount(models.Model):
@@ -71,6 +76,28 @@ class CobranzaWhatsappAccount(models.Model):
         default=lambda self: secrets.token_urlsafe(24),
         help="Paste this value in Meta's webhook configuration as the Verify Token.",
     )
+    app_id = fields.Char(
+        string="Meta App ID", groups="base.group_system", copy=False,
+        help="The ID of the Meta app (Meta for Developers, App settings, Basic). Meta needs "
+        "it to receive the sample invoice a template with a PDF header is submitted with.")
+    # === What Test Connection read from Meta (the set-up check) === #
+    verified_name = fields.Char(readonly=True, copy=False)
+    quality_rating = fields.Selection(
+        [("GREEN", "High"), ("YELLOW", "Medium"), ("RED", "Low"), ("UNKNOWN", "Unknown")],
+        string="Number Quality", readonly=True, copy=False)
+    registration_state = fields.Selection(
+        [("registered", "Registered on the Cloud API"), ("unregistered", "Not registered")],
+        string="Registration", readonly=True, copy=False)
+    app_subscribed = fields.Boolean(
+        string="App Subscribed to Webhooks", readonly=True, copy=False)
+    messaging_limit = fields.Integer(
+        readonly=True, copy=False,
+        help="Meta's messaging limit of the business portfolio: how many different customers "
+        "can get a business message (outside the 24-hour service window) in any 24 hours. "
+        "A new portfolio starts at 250. 0: unlimited or not read yet. The sender keeps to "
+        "it: customers over the limit wait for room.")
+    setup_checked_at = fields.Datetime(string="Last Checked", readonly=True, copy=False)
+    setup_problems = fields.Text(string="What Is Missing", readonly=True, copy=False)
     api_url = fields.Char(string="API URL", default=meta_api.DEFAULT_API_URL, required=True)
     api_version = fields.Char(
         string="API Version", default=meta_api.DEFAULT_API_VERSION, required=True
@@ -111,32 +138,56 @@ class CobranzaWhatsappAccount(models.Model):
     # === ACTION METHODS === #
 
     def action_test_connection(self):
-        """Ask Meta for the phone number's details: the quickest proof that ids and token work."""
+        """The set-up check: the number (name, quality, registration, messaging limit) and
+        the WABA's subscribed apps, read from Meta and told in plain words."""
         self.ensure_one()
         self.check_access("write")  # the call carries the token: managers only
         try:
-            info = self._graph_api().get_phone_number()
+            self._check_setup()
         except meta_api.MetaError as error:
             raise UserError(
                 self.env._(
-                    "Meta refused the connection: %(reason)s", reason=self.env._(str(error))
+                    "Meta refused the connection: %(reason)s",
+                    reason=self.env._(meta_api.user_explanation(error)),
                 )
             ) from error
-        self.display_phone_number = info.get("display_phone_number") or self.display_phone_number
+        problems = self.setup_problems
+        return self._notify(
+            self.env._("Connection works") if not problems
+            else self.env._("Connection works, but something is missing"),
+            problems or self.env._(
+                "%(number)s (%(name)s), quality %(quality)s.",
+                number=self.display_phone_number or "?", name=self.verified_name or "?",
+                quality=dict(self._fields["quality_rating"]._description_selection(
+                    self.env)).get(self.quality_rating, "?")),
+            "warning" if problems else "success")
+
+    def action_subscribe_app(self):
+        """Subscribe the token's app to the WABA's webhooks (statuses and replies)."""
+        self.ensure_one()
+        self.check_access("write")
+        try:
+            self._graph_api().subscribe_app()
+            self._check_setup()
+        except meta_api.MetaError as error:
+            raise UserError(self.env._("Meta refused: %(reason)s",
+                                       reason=self.env._(meta_api.user_explanation(error)))
+                            ) from error
+        return self._notify(self.env._("App subscribed"),
+                            self.env._("Meta now sends this number's webhooks to the app."),
+                            "success")
+
+    def action_register_number(self):
+        """Ask for the two-step verification PIN, then register the number."""
+        self.ensure_one()
+        self.check_access("write")
         return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "title": self.env._("Connection works"),
-                "message": self.env._(
-                    "%(number)s (%(name)s), quality %(quality)s.",
-                    number=info.get("display_phone_number", "?"),
-                    name=info.get("verified_name", "?"),
-                    quality=info.get("quality_rating", "?"),
-                ),
-                "sticky": False,
-            },
+            "type": "ir.actions.act_window",
+            "name": self.env._("Register Number"),
+            "res_model": "cobranza.whatsapp.account.register",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id},
         }
 
     def action_resume(self):
@@ -149,6 +200,105 @@ class CobranzaWhatsappAccount(models.Model):
         return self.search(
             [("company_id", "=", company.id), ("state", "=", "active")], limit=1
         )
+
+    def _notify(self, title, message, kind):
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": kind, "title": title, "message": message,
+                           "sticky": kind != "success"}}
+
+    def _check_setup(self):
+        """Read the number and the subscribed apps from Meta and keep what they say."""
+        self.ensure_one()
+        client = self._graph_api()
+        phone = client.get_phone_number()
+        apps = client.get_subscribed_apps().get("data") if self.waba_id or \
+            self.mode == "sandbox" else None
+        problems = meta_api.setup_problems(phone, apps)
+        limit = meta_api.parse_messaging_limit(
+            phone.get("whatsapp_business_manager_messaging_limit")
+            or phone.get("messaging_limit_tier"))
+        quality = str(phone.get("quality_rating") or "").upper()
+        self.write({
+            "display_phone_number": phone.get("display_phone_number")
+            or self.display_phone_number,
+            "verified_name": phone.get("verified_name") or False,
+            "quality_rating": quality if quality in ("GREEN", "YELLOW", "RED") else "UNKNOWN",
+            "registration_state": "unregistered" if any(
+                key == "not_registered" for key, _text in problems) else "registered",
+            "app_subscribed": apps is None or bool(apps),
+            "messaging_limit": limit if limit is not None else self.messaging_limit,
+            "setup_checked_at": fields.Datetime.now(),
+            "setup_problems": "\n".join(self.env._(text) for _key, text in problems) or False,
+        })
+        return problems
+
+    @api.model
+    def _refresh_stale_setup(self):
+        """The sender's daily look at each live account's messaging limit (and the rest of
+        the set-up check), so a portfolio's limit is known before a large run."""
+        stale = fields.Datetime.now() - SETUP_REFRESH
+        for account in self.sudo().search([("mode", "=", "live"), ("state", "=", "active"),
+                                           "|", ("setup_checked_at", "=", False),
+                                           ("setup_checked_at", "<", stale)]):
+            try:
+                account._check_setup()
+            except meta_api.MetaError as error:
+                _logger.warning("Set-up check of WhatsApp account %s failed: %s", account.id,
+                                error)
+
+    def _messaging_room(self, partner_ids, now=None):
+        """Of `partner_ids`, the customers this account may send a business message to now
+        within Meta's messaging limit (different customers reached in the last 24 hours,
+        portfolio-wide; here: this company's accounts); everyone when unlimited."""
+        self.ensure_one()
+        limit = self.messaging_limit
+        if not limit or not partner_ids:
+            return set(partner_ids)
+        since = (now or fields.Datetime.now()) - datetime.timedelta(hours=24)
+        self.env.cr.execute(SQL(
+            """
+            SELECT DISTINCT m.partner_id
+              FROM cobranza_message m
+             WHERE m.company_id = %(company)s AND m.channel = 'whatsapp'
+               AND m.direction = 'out' AND m.kind = 'template'
+               AND (m.state = 'sending' OR (m.state IN ('sent', 'delivered', 'read')
+                                             AND m.sent_at >= %(since)s))
+            """, company=self.company_id.id, since=since))
+        reached = {row[0] for row in self.env.cr.fetchall()}
+        room = max(limit - len(reached), 0)
+        allowed = set()
+        for partner_id in partner_ids:
+            if partner_id in reached:
+                allowed.add(partner_id)
+            elif room > 0:
+                allowed.add(partner_id)
+                room -= 1
+        return allowed
+
+    @api.model
+    def _hold_over_messaging_limit(self, messages):
+        """Business messages to customers beyond Meta's messaging limit (different customers
+        a portfolio reaches in 24 hours: 250 for a new one) wait in the queue for room
+        instead of failing at Meta; returns the messages held."""
+        accounts = self.sudo().search([
+            ("company_id", "in", messages.company_id.ids), ("mode", "=", "live"),
+            ("messaging_limit", ">", 0)])
+        held = messages.browse()
+        if not accounts:
+            return held
+        now = fields.Datetime.now()
+        for account in accounts:
+            business = messages.filtered(lambda m, a=account: m.channel == "whatsapp"
+                                         and m.kind == "template" and m.direction == "out"
+                                         and (m.account_id or m._whatsapp_account()) == a)
+            allowed = account._messaging_room(set(business.partner_id.ids), now=now)
+            held |= business.filtered(lambda m, ok=allowed: m.partner_id.id not in ok)
+        held.write({"next_attempt_at": now + MESSAGING_LIMIT_RECHECK,
+                    "error_message": self.env._(
+                        "Meta's messaging limit of the business portfolio is reached "
+                        "(different customers a day outside the service window): the message "
+                        "waits for room.")})
+        return held
 
     def _stop(self, reason):
         """Stop the account instead of burning the queue against a dead token or a block."""
@@ -180,8 +330,10 @@ class CobranzaWhatsappAccount(models.Model):
         """The Graph API client of this account: plain values, safe in the sender's threads."""
         self.ensure_one()
         account = self.sudo()
-        ids = {"phone_number_id": account.phone_number_id, "waba_id": account.waba_id}
+        ids = {"phone_number_id": account.phone_number_id, "waba_id": account.waba_id,
+               "app_id": account.app_id}
         if account.mode == "sandbox":
+            ids["app_id"] = account.app_id or "sandbox"
             return graph_api.SandboxGraphApi(
                 templates=account._sandbox_templates,
                 profile={"display_phone_number": account.display_phone_number or "+51 1 555 0100",

@@ -2,30 +2,12 @@ import logging
 import re
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import pdf
 
 from ..tools import formatting, meta_api
 
 _logger = logging.getLogger(__name__)
-
-# Meta's template statuses folded into the few a collector needs to reason about.
-META_STATUS_MAP = {
-    "APPROVED": "approved",
-    "REINSTATED": "approved",
-    "UNARCHIVED": "approved",
-    "PENDING": "pending",
-    "IN_APPEAL": "pending",
-    "REJECTED": "rejected",
-    "PAUSED": "paused",
-    "FLAGGED": "approved",
-    "DISABLED": "disabled",
-    "PENDING_DELETION": "disabled",
-    "DELETED": "disabled",
-    "ARCHIVED": "disabled",
-    "LIMIT_EXCEEDED": "rejected",
-    "LOCKED": "disabled",
-}
 
 PURPOSES = [
     ("preventive", "Before the due date"),
@@ -69,7 +51,7 @@ class CobranzaWhatsappTemplate(models.Model):
     """A Meta message template: only approved ones go out, and Meta decides approval."""
 
     _name = "cobranza.whatsapp.template"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "cobranza.whatsapp.template.review"]
     _description = "WhatsApp Message Template"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -95,11 +77,25 @@ class CobranzaWhatsappTemplate(models.Model):
         required=True, default="es", help="Meta's language code: es, es_MX, en_US…"
     )
     category = fields.Selection(
-        [("UTILITY", "Utility"), ("MARKETING", "Marketing")],
+        [("UTILITY", "Utility"), ("MARKETING", "Marketing"),
+         ("AUTHENTICATION", "Authentication")],
         required=True,
         default="UTILITY",
-        help="Payment reminders are Utility messages.",
+        tracking=True,
+        help="Payment reminders are Utility messages. Meta has the last word: a template it "
+        "judges promotional is approved as Marketing, and this field then shows Meta's "
+        "category.",
     )
+    category_notice = fields.Char(
+        copy=False, readonly=True,
+        help="Meta announced that it will change this template's category (it warns a day "
+        "before).")
+    ttl_hours = fields.Integer(
+        string="Time to Live (hours)", default=12,
+        help="Meta stops trying to deliver a message of this template after this long, so a "
+        "reminder is not delivered once it stopped being true (Meta allows up to 12 hours "
+        "for Utility templates). 0 leaves Meta's default. Set when the template is "
+        "submitted.")
     purpose = fields.Selection(PURPOSES, default="overdue", required=True)
     header_type = fields.Selection(
         [("none", "None"), ("document", "Invoice PDF")], default="document", required=True
@@ -133,9 +129,15 @@ class CobranzaWhatsappTemplate(models.Model):
         tracking=True,
     )
     rejected_reason = fields.Char(copy=False, readonly=True)
+    rejection_recommendation = fields.Text(
+        copy=False, readonly=True, help="What Meta recommends changing before submitting again.")
     meta_template_id = fields.Char(string="Meta Template ID", copy=False, readonly=True, index=True)
     preview = fields.Text(compute="_compute_preview")
 
+    _ttl_range = models.Constraint(
+        "CHECK(ttl_hours BETWEEN 0 AND 12)",
+        "Meta allows a time to live of at most 12 hours for Utility templates.",
+    )
     _name_lang_uniq = models.Constraint(
         "unique(company_id, name, language)",
         "A template with this name and language already exists.",
@@ -187,97 +189,7 @@ class CobranzaWhatsappTemplate(models.Model):
                     )
                 )
 
-    # === ACTION METHODS === #
-
-    def action_submit(self):
-        """Send the template to Meta for review; sandbox accounts approve it at once."""
-        for template in self:
-            account = template.account_id or self.env["cobranza.whatsapp.account"]._get_for_company(
-                template.company_id
-            )
-            if not account:
-                raise UserError(self.env._("Configure a WhatsApp account before submitting "
-                                           "templates."))
-            payload = template._meta_create_payload()
-            try:
-                answer = account._graph_api().create_template(payload)
-            except meta_api.MetaError as error:
-                raise UserError(
-                    self.env._("Meta did not accept template %(name)s: %(reason)s",
-                               name=template.name, reason=self.env._(str(error)))
-                ) from error
-            template.write({
-                "account_id": account.id,
-                "meta_template_id": answer.get("id"),
-                "status": META_STATUS_MAP.get(answer.get("status", "PENDING"), "pending"),
-                "rejected_reason": False,
-            })
-        return True
-
-    def action_sync_status(self):
-        """Read every template's status and quality from Meta, page by page."""
-        accounts = self.mapped("account_id") or self.env["cobranza.whatsapp.account"].search(
-            [("company_id", "in", self.env.companies.ids)]
-        )
-        for account in accounts:
-            self._sync_account(account)
-        return True
-
-    # === BUSINESS METHODS === #
-
-    def _meta_create_payload(self):
-        self.ensure_one()
-        examples = [var.example or var.source for var in self.variable_ids.sorted("position")]
-        buttons = []
-        base_url = self.get_base_url().rstrip("/")
-        for button in self.button_ids:
-            if button.button_type == "url":
-                url = button.url or base_url + "/{{1}}"
-                buttons.append({"type": "URL", "text": button.text, "url": url,
-                                "example": [url.replace("{{1}}", "my/invoices/1")]})
-            else:
-                buttons.append({"type": "QUICK_REPLY", "text": button.text})
-        return meta_api.build_template_create_payload(
-            self.name, self.language, self.category, self.body,
-            header_document=self.header_type == "document",
-            footer=self.footer or None,
-            buttons=buttons,
-            body_examples=examples,
-        )
-
-    @api.model
-    def _sync_account(self, account, page_size=100):
-        for item in account._graph_api().list_templates(page_size=page_size):
-            self._apply_meta_status(account, item)
-
-    @api.model
-    def _apply_meta_status(self, account, item):
-        domain = [("company_id", "=", account.company_id.id)]
-        if item.get("id"):
-            template = self.search([*domain, ("meta_template_id", "=", str(item["id"]))], limit=1)
-        else:
-            template = self.browse()
-        if not template and item.get("name"):
-            template = self.search(
-                [*domain, ("name", "=", item["name"]), ("language", "=", item.get("language"))],
-                limit=1,
-            )
-        if not template:
-            return template
-        vals = {}
-        status = META_STATUS_MAP.get(str(item.get("status", "")).upper())
-        if status:
-            vals["status"] = status
-        quality = (item.get("quality_score") or {}).get("score")
-        if quality in ("GREEN", "YELLOW", "RED", "UNKNOWN"):
-            vals["quality"] = quality
-        if item.get("rejected_reason") and item.get("rejected_reason") != "NONE":
-            vals["rejected_reason"] = str(item["rejected_reason"])[:255]
-        if item.get("id") and not template.meta_template_id:
-            vals["meta_template_id"] = str(item["id"])
-        if vals:
-            template.write(vals)
-        return template
+    # === SENDING === #
 
     def _is_sendable(self):
         self.ensure_one()
@@ -403,25 +315,3 @@ class CobranzaWhatsappTemplate(models.Model):
             account, content, filename
         )
         return {"id": media_id, "filename": filename}
-
-    @api.model
-    def _apply_webhook_event(self, account, event):
-        """Meta's template status, quality and category updates."""
-        kind = event.get("kind")
-        item = {"id": event.get("template_id"), "name": event.get("template_name"),
-                "language": event.get("language")}
-        if kind == "template_status":
-            item["status"] = event.get("event")
-            item["rejected_reason"] = event.get("reason")
-        elif kind == "template_quality":
-            item["quality_score"] = {"score": event.get("new_quality_score")}
-        template = self._apply_meta_status(account, item) if account else self.browse()
-        if template and kind == "template_category" and event.get("new_category") in (
-                "UTILITY", "MARKETING"):
-            template.category = event["new_category"]
-        if template and kind == "template_status":
-            template.message_post(body=self.env._(
-                "Meta reports %(event)s for this template. %(reason)s",
-                event=event.get("event") or "?", reason=event.get("reason") or "",
-            ))
-        return template

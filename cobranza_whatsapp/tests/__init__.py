@@ -28,5 +28,7 @@ from . import test_work_queue
 from . import test_meta_errors
 from . import test_cadence_orm
 from . import test_receivable
-from . import test_webhook_routing
+from . import test_graph_mock_strict
+from . import test_meta_setup
 from . import test_exactly_once
+from . import test_webhook_routing

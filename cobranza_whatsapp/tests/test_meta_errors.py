@@ -94,8 +94,13 @@ class TestMetaErrorTable(LiveAccountCommon):
         self.mock.fail_next(1, http_status=400, code=132015)
         self.env["cobranza.message"]._process_queue()
         self.assertEqual((message.state, template.status), ("queued", "paused"))
-        template.status = "approved"  # Meta approved it again (webhook)
-        message.next_attempt_at = False
+        self.assertTrue(message.next_attempt_at, "held while paused")
+        self.env["cobranza.whatsapp.template"]._apply_webhook_event(self.wa_account, {
+            "kind": "template_status", "template_id": template.meta_template_id,
+            "template_name": template.name, "language": template.language,
+            "event": "APPROVED"})
+        self.assertEqual(template.status, "approved")
+        self.assertFalse(message.next_attempt_at, "released as soon as Meta approves it")
         self.mock.fail_next(1, http_status=400, code=132016)
         self.env["cobranza.message"]._process_queue()
         self.assertEqual((message.state, template.status), ("failed", "disabled"))

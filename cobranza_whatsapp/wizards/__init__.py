@@ -1,2 +1,3 @@
 from . import cobranza_message_compose
 from . import cobranza_message_reply
+from . import cobranza_whatsapp_account_register
