@@ -156,9 +156,18 @@ class CobranzaMessageStatus(models.AbstractModel):
         message = self.browse(message_id).exists() if message_id else self.browse()
         if not message or message.state != "sending" or message.wamid:
             return self.browse()
-        if message.write_date > fields.Datetime.now() - INTERRUPTED_AFTER:
+        if message.write_date > fields.Datetime.now() - INTERRUPTED_AFTER and \
+                not self._answer_lost(message):
             # Its worker may be recording Meta's answer right now: the event waits and is
-            # matched by its wamid, rather than racing the worker for the same row.
+            # matched by its wamid, rather than racing the worker for the same row. A post
+            # whose answer the journal says was lost has no answer coming: adopted at once.
             return self.browse()
         message._set_sent(event["wamid"], event.get("recipient_id"))
         return message
+
+    @api.model
+    def _answer_lost(self, message):
+        self.env.cr.execute(SQL(
+            "SELECT answer_lost FROM cobranza_message_post WHERE message_id = %s", message.id))
+        row = self.env.cr.fetchone()
+        return bool(row and row[0])
