@@ -1,6 +1,6 @@
 import datetime
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools import plans
@@ -154,19 +154,7 @@ class CobranzaPaymentPlan(models.Model):
             currency = moves.company_id.currency_id[:1] & moves.currency_id \
                 or moves[:1].currency_id
             moves = moves.filtered(lambda m: m.currency_id == currency)
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Offer Plan"),
-            "res_model": self._name,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_partner_id": partner.commercial_partner_id.id,
-                "default_move_ids": [Command.set(moves.ids)],
-                "default_company_id": (moves[:1].company_id or self.env.company).id,
-            },
-        }
+        return partner._cobranza_new_record_action(self._name, self.env._("Offer Plan"), moves)
 
     def _check_policy(self):
         company = self.company_id

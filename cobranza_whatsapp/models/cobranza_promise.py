@@ -1,6 +1,6 @@
 import datetime
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import format_amount, format_date
 
 from ..tools.receivable import is_open
@@ -118,19 +118,8 @@ class CobranzaPromise(models.Model):
         """A new promise's form for the customer's open invoices, as a collector records
         one said on the phone: amount and currency come from the invoices."""
         moves = moves.filtered(is_open)
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Record Promise"),
-            "res_model": self._name,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_partner_id": partner.commercial_partner_id.id,
-                "default_move_ids": [Command.set(moves.ids)],
-                "default_company_id": (moves[:1].company_id or self.env.company).id,
-            },
-        }
+        return partner._cobranza_new_record_action(self._name, self.env._("Record Promise"),
+                                                   moves)
 
     def _pause_reminders(self):
         """The one rule, however the promise was made (a reply, a collector's form): the

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_amount, format_date
 
@@ -404,6 +404,24 @@ class ResPartner(models.Model):
         self.env["account.move"].invalidate_model(
             ["cobranza_pay_probability", "cobranza_pay_probability_reason"], flush=False)
 
+    def _cobranza_new_record_action(self, res_model, name, moves):
+        """The form of a new promise or plan of this customer for `moves`, as a collector
+        starts one from the invoice or the customer."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": res_model,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_move_ids": [Command.set(moves.ids)],
+                "default_company_id": (moves[:1].company_id or self.env.company).id,
+            },
+        }
+
     @api.model
     def _cobranza_hand_off(self, company, handoffs):
         """A person takes over (the invoices were marked with their level): the collector
@@ -411,7 +429,10 @@ class ResPartner(models.Model):
         moves = self.env["account.move"].browse(
             [m for _step, _level, invoice_ids in handoffs for m in invoice_ids])
         partners = self.browse([step.partner_id for step, _l, _i in handoffs])
-        partners.fetch(["cobranza_collector_id", "user_id", "name", "complete_name"])
+        partners.fetch(["cobranza_collector_id", "user_id", "name"])
+        # The activities' document name, computed for the whole batch at once rather than
+        # customer by customer inside mail.activity's compute.
+        partners.mapped("display_name")
         moves.fetch(["name"])
         collectors = partners._cobranza_collectors(company)
         activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
@@ -422,8 +443,6 @@ class ResPartner(models.Model):
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
             "res_model_id": model_id,
             "res_id": step.partner_id,
-            # Given, not computed: the compute reads each customer's display name again.
-            "res_name": partners.browse(step.partner_id).complete_name,
             "activity_type_id": activity_type.id,
             "user_id": collectors[step.partner_id].id,
             "date_deadline": deadline,

@@ -3,6 +3,7 @@ import datetime
 from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.base.tests.common import new_test_user
+from odoo.tests import BaseCase
 
 from . import graph_mock
 
@@ -98,6 +99,15 @@ class CobranzaCommon(AccountTestInvoicingCommon):
             self.company, today=now.date(), now=now, **kwargs
         )
 
+    def queue_reminder(self, partner=None):
+        """An invoice 4 days overdue, the cadence run: its reminder, due now."""
+        partner = partner or self.customer
+        move = self._invoice(partner, 500.0, days_overdue=4)
+        self.run_cadence()
+        message = self.messages_for(partner).filtered(lambda m: m.move_ids == move)
+        message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        return message
+
     def messages_for(self, partner):
         return self.env["cobranza.message"].search(
             [("partner_id", "=", partner.id)], order="id"
@@ -137,6 +147,20 @@ class LiveAccountCommon(CobranzaCommon):
                  "category": t.category,
                  "header": "DOCUMENT" if t.header_type == "document" else None}
                 for t in templates]
+
+    def setUp(self):
+        super().setUp()
+        self.mock.reset()
+
+
+class GraphMockCase(BaseCase):
+    """Database-free tests against the project's loopback Graph API, reset for each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mock = graph_mock.GraphMock().start()
+        cls.addClassCleanup(cls.mock.stop)
 
     def setUp(self):
         super().setUp()

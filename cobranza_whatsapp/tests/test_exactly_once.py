@@ -16,11 +16,11 @@ import requests
 import urllib3
 
 from odoo import fields
-from odoo.tests import BaseCase, Form, tagged
+from odoo.tests import Form, tagged
 
 from ..tools import graph_api, meta_api
 from . import graph_mock
-from .common import NOW, LiveAccountCommon
+from .common import NOW, GraphMockCase, LiveAccountCommon
 
 # Past the client's timeout: Odoo's test framework raises any timeout under 10 s to 10 s.
 HANG = 12
@@ -37,18 +37,9 @@ def refused_url():
 
 
 @tagged("post_install", "-at_install")
-class TestLostOrNeverSent(BaseCase):
+class TestLostOrNeverSent(GraphMockCase):
     """The client tells "certainly not sent" (safe to retry) from "may have been sent"."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.mock = graph_mock.GraphMock().start()
-        cls.addClassCleanup(cls.mock.stop)
-
-    def setUp(self):
-        super().setUp()
-        self.mock.reset()
 
     def client(self, url=None):
         return graph_api.GraphApi(api_url=url or self.mock.url, version="v23.0",
@@ -117,13 +108,6 @@ class TestExactlyOnce(LiveAccountCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.cobranza_pdf_mode = "link"  # the first request of a send is the message
-
-    def queue_reminder(self, partner):
-        move = self._invoice(partner, 500.0, days_overdue=4)
-        self.run_cadence()
-        message = self.messages_for(partner).filtered(lambda m: m.move_ids == move)
-        message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
-        return message
 
     def journal(self, message):
         self.env.flush_all()

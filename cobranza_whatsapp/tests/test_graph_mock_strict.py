@@ -3,22 +3,15 @@
 from odoo.tests import BaseCase, tagged
 
 from ..tools import graph_api, meta_api
-from . import graph_mock
+from .common import GraphMockCase
 
 PDF = b"%PDF-1.4 example"
 
 
 @tagged("post_install", "-at_install")
-class TestStrictMock(BaseCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.mock = graph_mock.GraphMock().start()
-        cls.addClassCleanup(cls.mock.stop)
-
+class TestStrictMock(GraphMockCase):
     def setUp(self):
         super().setUp()
-        self.mock.reset()
         self.mock.templates.clear()
         self.mock.handles.clear()
         self.mock.template_limit = 250

@@ -16,14 +16,6 @@ from .graph_mock import status_item, status_payload
 class TestMetaErrorTable(LiveAccountCommon):
     freeze_time = freezegun.freeze_time(NOW, tick=True)
 
-    def queue_reminder(self, partner=None):
-        partner = partner or self.customer
-        move = self._invoice(partner, 500.0, days_overdue=4)
-        self.run_cadence()
-        message = self.messages_for(partner).filtered(lambda m: m.move_ids == move)
-        message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
-        return message
-
     def fallbacks(self, message):
         return self.env["cobranza.message"].search([("fallback_of_id", "=", message.id)])
 
