@@ -2,7 +2,7 @@
     "name": "WhatsApp Collections (Cobranza por WhatsApp)",
     "summary": "Collect customer invoices over WhatsApp: dunning levels, risk segments, "
     "Meta-approved templates with the invoice PDF, replies understood, payments reconciled",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "cobranza_whatsapp developers",
     "maintainers": ["cobranza-whatsapp"],

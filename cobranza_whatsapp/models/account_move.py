@@ -24,11 +24,12 @@ class AccountMove(models.Model):
     )
     cobranza_level_date = fields.Datetime(string="Level Reached On", readonly=True, copy=False,
                                           groups="base.group_user")
+    # The customer's probability as the invoice's company sees it (company-dependent).
     cobranza_pay_probability = fields.Integer(
-        related="commercial_partner_id.cobranza_pay_probability",
+        compute="_compute_cobranza_pay_probability",
         string="Customer's Payment Probability (%)", groups="base.group_user")
     cobranza_pay_probability_reason = fields.Text(
-        related="commercial_partner_id.cobranza_pay_probability_reason",
+        compute="_compute_cobranza_pay_probability", string="Why this Probability",
         groups="base.group_user")
     cobranza_state = fields.Selection(
         COLLECTION_STATES,
@@ -127,6 +128,13 @@ class AccountMove(models.Model):
     def _compute_cobranza_message_count(self):
         for move in self:
             move.cobranza_message_count = len(move.cobranza_message_ids)
+
+    @api.depends("commercial_partner_id", "company_id")
+    def _compute_cobranza_pay_probability(self):
+        for move in self:
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            move.cobranza_pay_probability = partner.cobranza_pay_probability
+            move.cobranza_pay_probability_reason = partner.cobranza_pay_probability_reason
 
     @api.depends("invoice_date_due")
     def _compute_cobranza_days_overdue(self):

@@ -224,29 +224,30 @@ class CobranzaCadence(models.AbstractModel):
         ))
         history = {row[0]: (row[1], float(row[2]) if row[2] is not None else None)
                    for row in cr.fetchall()}
+        # Everything below is this company's: its messages count against its cap, its
+        # promises and exchanges shape its view of the customer.
         cr.execute(SQL(
             """
             SELECT partner_id, count(*) FROM cobranza_message
              WHERE direction = 'out' AND state != 'cancelled' AND channel != 'call'
-               AND create_date >= %s AND partner_id = ANY(%s)
+               AND company_id = %s AND create_date >= %s AND partner_id = ANY(%s)
           GROUP BY 1
             """,
-            now - datetime.timedelta(days=FREQUENCY_CAP_DAYS), partner_ids,
+            company.id, now - datetime.timedelta(days=FREQUENCY_CAP_DAYS), partner_ids,
         ))
         recent = dict(cr.fetchall())
-        cr.execute(SQL(
-            """
-            SELECT id, cobranza_broken_promises FROM res_partner WHERE id = ANY(%s)
-            """,
-            partner_ids,
-        ))
-        broken = {row[0]: row[1] or 0 for row in cr.fetchall()}
+        partners = self.env["res.partner"].sudo().with_company(company).browse(partner_ids)
+        partners.fetch(["cobranza_broken_promises", "cobranza_risk_computed",
+                        "cobranza_risk_manual", "cobranza_type_computed", "cobranza_type_manual",
+                        "cobranza_optin_date", "cobranza_optout_date", "cobranza_handoff",
+                        "cobranza_whatsapp_number", "phone", "email", "tz", "country_id"])
+        broken = {partner.id: partner.cobranza_broken_promises or 0 for partner in partners}
         cr.execute(SQL(
             """
             SELECT partner_id, count(*) FROM cobranza_promise
-             WHERE state = 'kept' AND partner_id = ANY(%s) GROUP BY 1
+             WHERE state = 'kept' AND company_id = %s AND partner_id = ANY(%s) GROUP BY 1
             """,
-            partner_ids,
+            company.id, partner_ids,
         ))
         kept = dict(cr.fetchall())
         cr.execute(SQL(
@@ -254,11 +255,11 @@ class CobranzaCadence(models.AbstractModel):
             SELECT partner_id, count(*) FILTER (WHERE direction = 'out'),
                    count(*) FILTER (WHERE direction = 'in')
               FROM cobranza_message
-             WHERE partner_id = ANY(%s) AND create_date >= %s AND state != 'cancelled'
-               AND channel != 'call'
+             WHERE company_id = %s AND partner_id = ANY(%s) AND create_date >= %s
+               AND state != 'cancelled' AND channel != 'call'
           GROUP BY 1
             """,
-            partner_ids, now - datetime.timedelta(days=RESPONSIVENESS_DAYS),
+            company.id, partner_ids, now - datetime.timedelta(days=RESPONSIVENESS_DAYS),
         ))
         exchanges = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
         scores = {}
@@ -278,27 +279,21 @@ class CobranzaCadence(models.AbstractModel):
             scores[partner_id] = scoring.Score(
                 risk, scoring.customer_type(paid_count), self._reasons_text(reasons),
                 round(probability * 100), self._factors_text(factors))
-        self.env["res.partner"].sudo()._cobranza_store_scores(scores)
-        cr.execute(SQL(
-            """
-            SELECT id, cobranza_risk, cobranza_customer_type, cobranza_consent,
-                   cobranza_whatsapp_number IS NOT NULL, COALESCE(phone, '') != '',
-                   COALESCE(email, '') LIKE '%%@%%', COALESCE(cobranza_handoff, FALSE),
-                   tz, country_id
-              FROM res_partner WHERE id = ANY(%s)
-            """,
-            partner_ids,
-        ))
+        partners._cobranza_store_scores(scores)
         customers = {}
         schedule = context.setdefault("customer_schedule", {})
-        for row in cr.fetchall():
-            customers[row[0]] = cadence.Customer(
-                id=row[0], risk=row[1] or "low", customer_type=row[2] or "new",
-                consent=row[3] or "none", has_whatsapp_number=row[4], has_phone=row[5],
-                has_email=row[6], with_collector=row[7], sent_last_7_days=recent.get(row[0], 0),
-                pay_probability=probabilities.get(row[0]),
+        for partner in partners:
+            customers[partner.id] = cadence.Customer(
+                id=partner.id, risk=partner.cobranza_risk or "low",
+                customer_type=partner.cobranza_customer_type or "new",
+                consent=partner.cobranza_consent, has_whatsapp_number=bool(
+                    partner.cobranza_whatsapp_number),
+                has_phone=bool(partner.phone), has_email="@" in (partner.email or ""),
+                with_collector=partner.cobranza_handoff,
+                sent_last_7_days=recent.get(partner.id, 0),
+                pay_probability=probabilities.get(partner.id),
             )
-            schedule[row[0]] = (row[8], row[9])
+            schedule[partner.id] = (partner.tz, partner.country_id.id)
         return customers
 
     def _reasons_text(self, reasons):

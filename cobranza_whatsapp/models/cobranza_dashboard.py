@@ -119,8 +119,10 @@ class CobranzaDashboard(models.TransientModel):
                                           channel))
         return figures
 
-    def _risk_filter(self, risk):
-        return SQL("AND p.cobranza_risk = %s", risk) if risk else SQL("")
+    def _risk_filter(self, risk, company):
+        # The customer's risk as this company sees it (a company-dependent field).
+        return SQL("AND %s = %s", self.env["res.partner"]._cobranza_risk_sql(
+            "p", company.id), risk) if risk else SQL("")
 
     def _invoice_kpis(self, company, date_from, date_to, risk):
         cr = self.env.cr
@@ -139,7 +141,7 @@ class CobranzaDashboard(models.TransientModel):
             %s
             WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id = %s %s
             """,
-            payments, company.id, self._risk_filter(risk),
+            payments, company.id, self._risk_filter(risk, company),
         )
         # Recovery: what was overdue when the period began, and what of it came in.
         cr.execute(SQL(
@@ -182,7 +184,7 @@ class CobranzaDashboard(models.TransientModel):
              WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id = %s
                AND m.invoice_date >= %s AND m.invoice_date <= %s %s
             """,
-            company.id, date_from, date_to, self._risk_filter(risk),
+            company.id, date_from, date_to, self._risk_filter(risk, company),
         ))
         credit_sales = cr.fetchone()[0]
         # Days to collect: invoices whose last payment fell in the period.
@@ -209,7 +211,8 @@ class CobranzaDashboard(models.TransientModel):
               JOIN res_partner p ON p.id = s.partner_id
              WHERE s.company_id = %s AND s.date >= %s AND s.date < %s %s
             """,
-            company.id, date_from, date_to + datetime.timedelta(days=1), self._risk_filter(risk),
+            company.id, date_from, date_to + datetime.timedelta(days=1),
+            self._risk_filter(risk, company),
         ))
         stepped, handed_off = cr.fetchone()
         cr.execute(SQL(
@@ -219,7 +222,7 @@ class CobranzaDashboard(models.TransientModel):
               FROM cobranza_promise pr JOIN res_partner p ON p.id = pr.partner_id
              WHERE pr.company_id = %s AND pr.date >= %s AND pr.date <= %s %s
             """,
-            company.id, date_from, date_to, self._risk_filter(risk),
+            company.id, date_from, date_to, self._risk_filter(risk, company),
         ))
         kept, judged = cr.fetchone()
         days = (date_to - date_from).days + 1

@@ -110,8 +110,12 @@ class CobranzaMessageInbound(models.AbstractModel):
             "template_id": replied.template_id.id,
         })
         attachments = message._attach_inbound_media(account, event.get("media"))
-        partner.sudo().write({"cobranza_window_until": received + SERVICE_WINDOW,
-                              "cobranza_wa_id": partner.cobranza_wa_id or wa_id})
+        # The reply window is the one this company's number opened, as every collection
+        # field of the customer is the company's own.
+        partner.sudo().with_company(company).write({
+            "cobranza_window_until": received + SERVICE_WINDOW,
+            "cobranza_wa_id": partner.cobranza_wa_id or wa_id,
+        })
         body = Markup("<p>%s</p><p>%s</p>") % (
             self.env._("WhatsApp reply from the customer:"), message.body or "")
         files = [(attachment.name, attachment.raw) for attachment in attachments.sudo()]
@@ -248,7 +252,7 @@ class CobranzaMessageInbound(models.AbstractModel):
         return (self.body or "")[:QUOTE_CHARS]
 
     def _hand_to_person(self, result, today=None):
-        partner = self.partner_id.sudo()
+        partner = self.partner_id.sudo().with_company(self.company_id)
         partner.cobranza_handoff = True
         collector = partner._cobranza_collector(self.company_id)
         activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
@@ -306,10 +310,12 @@ class CobranzaMessageInbound(models.AbstractModel):
         self.action_taken = self.env._("Invoices marked disputed; handed to a person")
 
     def _on_stop(self, result, today):
-        partner = self.partner_id.sudo()
+        # The customer stops this company's messages, the business it wrote to.
+        partner = self.partner_id.sudo().with_company(self.company_id)
         partner.write({"cobranza_optout_date": fields.Datetime.now(),
                        "cobranza_optout_reason": (self.body or "")[:REASON_CHARS]})
         queued = self.sudo().search([("partner_id", "=", partner.id), ("state", "=", "queued"),
+                                     ("company_id", "=", self.company_id.id),
                                      ("channel", "in", ("whatsapp", "sms"))])
         queued._set_cancelled(self.env._("The customer asked to stop messages."))
         self.action_taken = self.env._("WhatsApp stopped for this customer")

@@ -158,7 +158,7 @@ class CobranzaPaymentPlan(models.Model):
 
     def _check_policy(self):
         company = self.company_id
-        risk = self.partner_id.commercial_partner_id.cobranza_risk or "low"
+        risk = self.partner_id.commercial_partner_id.with_company(company).cobranza_risk or "low"
         if not company[f"cobranza_plan_risk_{risk}"]:
             raise UserError(self.env._(
                 "Customers with %(risk)s risk do not qualify for a payment plan (Settings).",

@@ -63,6 +63,8 @@ class CobranzaWorkItem(models.Model):
 
     @property
     def _table_query(self):
+        partners = self.env["res.partner"]
+        row_company = SQL("it.company_id")
         return SQL(
             """
             WITH open_inv AS (
@@ -140,16 +142,16 @@ class CobranzaWorkItem(models.Model):
             )
             SELECT it.res_id * %(kinds)s + CASE it.kind %(codes)s END AS id,
                    it.kind, it.date, it.company_id, c.currency_id, it.partner_id,
-                   p.country_id, COALESCE(p.cobranza_collector_id, p.user_id) AS collector_id,
-                   p.cobranza_risk AS risk, it.move_id,
+                   p.country_id, COALESCE(%(collector)s, p.user_id) AS collector_id,
+                   %(risk)s AS risk, it.move_id,
                    COALESCE(mv.cobranza_level_id, b.level_id) AS level_id,
                    mv.cobranza_state AS collection_state, it.message_id, it.promise_id,
                    it.notification_id, it.summary,
                    COALESCE(mv.amount_residual_signed, b.due, 0.0) AS amount_due,
                    COALESCE(CURRENT_DATE - mv.invoice_date_due, b.days, 0) AS days_overdue,
-                   COALESCE(p.cobranza_pay_probability, %(unscored)s) AS pay_probability,
+                   COALESCE(%(probability)s, %(unscored)s) AS pay_probability,
                    COALESCE(mv.amount_residual_signed, b.due, 0.0)
-                       * (100 - COALESCE(p.cobranza_pay_probability, %(unscored)s)) / 100.0
+                       * (100 - COALESCE(%(probability)s, %(unscored)s)) / 100.0
                        AS amount_at_risk
               FROM items it
          LEFT JOIN res_partner p ON p.id = it.partner_id
@@ -160,6 +162,10 @@ class CobranzaWorkItem(models.Model):
                                 WHERE d.kind = it.kind AND d.res_id = it.res_id)
             """,
             open=OPEN_RECEIVABLE_WHERE,
+            # The customer as the item's company sees it (company-dependent fields).
+            collector=partners._cobranza_sql("p", "cobranza_collector_id", row_company),
+            risk=partners._cobranza_risk_sql("p", row_company),
+            probability=partners._cobranza_sql("p", "cobranza_pay_probability", row_company),
             unscored=UNSCORED_PAY_PROBABILITY,
             recent=f"{RECENT_DAYS} days",
             kinds=len(KINDS),

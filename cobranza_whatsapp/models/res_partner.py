@@ -16,56 +16,59 @@ CUSTOMER_TYPES = [("new", "New"), ("recurring", "Recurring")]
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # What the customer is to each company that bills it is that company's own: its risk,
+    # its consent (the business the customer agreed to hear from), its collector and
+    # hand-off. Odoo's company-dependent fields keep one value per company in a jsonb
+    # column; the form shows the current company's.
     cobranza_risk_computed = fields.Selection(
-        RISKS, string="Computed Risk", readonly=True, copy=False,
+        RISKS, string="Computed Risk", readonly=True, company_dependent=True,
         help="Recomputed by every cadence run from days overdue, balance and behaviour.",
         groups="base.group_user",
     )
     cobranza_risk_manual = fields.Selection(
-        RISKS, string="Risk Override", copy=False, tracking=True,
+        RISKS, string="Risk Override", company_dependent=True, tracking=True,
         help="Set to force a risk segment; clear to go back to the computed one.",
         groups="base.group_user",
     )
     cobranza_risk = fields.Selection(
-        RISKS, string="Risk Segment", compute="_compute_cobranza_risk", store=True, index=True,
-        groups="base.group_user",
+        RISKS, string="Risk Segment", compute="_compute_cobranza_risk",
+        search="_search_cobranza_risk", groups="base.group_user",
     )
-    cobranza_risk_reason = fields.Text(string="Why this Risk", readonly=True, copy=False,
-                                       groups="base.group_user")
+    cobranza_risk_reason = fields.Text(string="Why this Risk", readonly=True,
+                                       company_dependent=True, groups="base.group_user")
     cobranza_type_computed = fields.Selection(
-        CUSTOMER_TYPES, string="Computed Customer Type", readonly=True, copy=False,
+        CUSTOMER_TYPES, string="Computed Customer Type", readonly=True, company_dependent=True,
         groups="base.group_user",
     )
     cobranza_type_manual = fields.Selection(
-        CUSTOMER_TYPES, string="Customer Type Override", copy=False,
+        CUSTOMER_TYPES, string="Customer Type Override", company_dependent=True,
         groups="base.group_user",
     )
     cobranza_customer_type = fields.Selection(
         CUSTOMER_TYPES, string="Customer Type", compute="_compute_cobranza_customer_type",
-        store=True,
-        groups="base.group_user",
+        search="_search_cobranza_customer_type", groups="base.group_user",
     )
     cobranza_collector_id = fields.Many2one(
-        "res.users", string="Collector", copy=False, tracking=True,
+        "res.users", string="Collector", company_dependent=True, tracking=True,
         help="Who takes over when a person is needed. Empty: the salesperson, then the "
         "company's default collector.",
         groups="base.group_user",
     )
-    cobranza_optin_date = fields.Datetime(string="WhatsApp Opt-in", copy=False, tracking=True,
-                                          groups="base.group_user")
+    cobranza_optin_date = fields.Datetime(string="WhatsApp Opt-in", company_dependent=True,
+                                          tracking=True, groups="base.group_user")
     cobranza_optin_source = fields.Char(
-        string="Opt-in Source", copy=False, tracking=True,
+        string="Opt-in Source", company_dependent=True, tracking=True,
         help="Where the customer agreed to receive WhatsApp messages: contract, web form, "
         "a WhatsApp message…",
         groups="base.group_user",
     )
-    cobranza_optout_date = fields.Datetime(string="WhatsApp Opt-out", copy=False, tracking=True,
-                                           groups="base.group_user")
-    cobranza_optout_reason = fields.Char(string="Opt-out Reason", copy=False,
+    cobranza_optout_date = fields.Datetime(string="WhatsApp Opt-out", company_dependent=True,
+                                           tracking=True, groups="base.group_user")
+    cobranza_optout_reason = fields.Char(string="Opt-out Reason", company_dependent=True,
                                          groups="base.group_user")
     cobranza_consent = fields.Selection(
         [("none", "No consent"), ("optin", "Opted in"), ("optout", "Opted out")],
-        string="WhatsApp Consent", compute="_compute_cobranza_consent", store=True,
+        string="WhatsApp Consent", compute="_compute_cobranza_consent",
         groups="base.group_user",
     )
     cobranza_whatsapp_number = fields.Char(
@@ -83,17 +86,17 @@ class ResPartner(models.Model):
         groups="base.group_user",
     )
     cobranza_window_until = fields.Datetime(
-        string="Reply Window Until", copy=False,
+        string="Reply Window Until", company_dependent=True,
         help="Free-form replies are allowed until then (24 hours after the customer's last "
         "message).",
         groups="base.group_user",
     )
     cobranza_handoff = fields.Boolean(
-        string="With a Collector", copy=False, tracking=True,
+        string="With a Collector", company_dependent=True, tracking=True,
         help="A person is handling this customer: automatic reminders wait.",
         groups="base.group_user",
     )
-    cobranza_broken_promises = fields.Integer(string="Broken Promises", copy=False,
+    cobranza_broken_promises = fields.Integer(string="Broken Promises", company_dependent=True,
                                               readonly=True, groups="base.group_user")
     cobranza_promise_ids = fields.One2many("cobranza.promise", "partner_id",
                                            string="Promises to Pay", groups="base.group_user")
@@ -129,17 +132,20 @@ class ResPartner(models.Model):
                                           compute="_compute_cobranza_outlook",
                                           groups="base.group_user")
     cobranza_pay_probability = fields.Integer(
-        string="Payment Probability (%)", readonly=True, copy=False,
+        string="Payment Probability (%)", readonly=True, company_dependent=True,
         help="How likely the customer is to pay, from their history; refreshed by the cadence.",
         groups="base.group_user")
     cobranza_pay_probability_reason = fields.Text(
-        string="Why this Probability", readonly=True, copy=False, groups="base.group_user")
+        string="Why this Probability", readonly=True, company_dependent=True,
+        groups="base.group_user")
 
+    @api.depends_context("company")
     @api.depends("cobranza_risk_computed", "cobranza_risk_manual")
     def _compute_cobranza_risk(self):
         for partner in self:
             partner.cobranza_risk = partner.cobranza_risk_manual or partner.cobranza_risk_computed
 
+    @api.depends_context("company")
     @api.depends("cobranza_type_computed", "cobranza_type_manual")
     def _compute_cobranza_customer_type(self):
         for partner in self:
@@ -147,6 +153,21 @@ class ResPartner(models.Model):
                 partner.cobranza_type_manual or partner.cobranza_type_computed or "new"
             )
 
+    def _search_cobranza_risk(self, operator, value):
+        return self._search_manual_or_computed(
+            "cobranza_risk_manual", "cobranza_risk_computed", operator, value)
+
+    def _search_cobranza_customer_type(self, operator, value):
+        return self._search_manual_or_computed(
+            "cobranza_type_manual", "cobranza_type_computed", operator, value)
+
+    def _search_manual_or_computed(self, manual, computed, operator, value):
+        """The override where set, else the computed value: the computes' rule as a domain."""
+        if operator != "in":
+            return NotImplemented
+        return ["|", (manual, "in", value), "&", (manual, "=", False), (computed, "in", value)]
+
+    @api.depends_context("company")
     @api.depends("cobranza_optin_date", "cobranza_optout_date")
     def _compute_cobranza_consent(self):
         for partner in self:
@@ -345,9 +366,9 @@ class ResPartner(models.Model):
             or self.env.user
         )
         return {
-            partner.id: (partner.commercial_partner_id.cobranza_collector_id
-                         or partner.commercial_partner_id.user_id or default)
+            partner.id: (commercial.cobranza_collector_id or commercial.user_id or default)
             for partner in self
+            for commercial in [partner.commercial_partner_id.with_company(company)]
         }
 
     # === COMMITMENTS === #
@@ -358,7 +379,7 @@ class ResPartner(models.Model):
         the plan) says so, and (`tell_customer`) the customer is told on WhatsApp."""
         self.ensure_one()
         moves.sudo().write({"cobranza_paused_until": False})
-        self.sudo().cobranza_broken_promises += 1
+        self.sudo().with_company(record.company_id).cobranza_broken_promises += 1
         record.message_post(body=note)
         if tell_customer:
             self.env["cobranza.message"].sudo()._queue_purpose(self, moves, "broken_promise")
@@ -366,40 +387,69 @@ class ResPartner(models.Model):
     # === THE CADENCE'S CONCLUSIONS === #
 
     @api.model
+    def _cobranza_sql(self, alias, fname, company):
+        """The value of the company-dependent field `fname` of the customer at `alias`, for
+        `company`: a company id, or an SQL expression (a report's row company)."""
+        field = self._fields[fname]
+        assert field.company_dependent, fname
+        key = SQL("%s", str(company)) if isinstance(company, int) else SQL("(%s)::text", company)
+        value = SQL("(%s->>%s)", SQL.identifier(alias, fname), key)
+        cast = {"many2one": "int4", "boolean": "bool", "integer": "int4",
+                "datetime": "timestamp"}.get(field.type)
+        return SQL("%s::%s", value, SQL(cast)) if cast else value
+
+    @api.model
+    def _cobranza_risk_sql(self, alias, company):
+        """The risk segment in SQL, the override first (the rule of the risk's compute)."""
+        return SQL("COALESCE(%s, %s)", self._cobranza_sql(alias, "cobranza_risk_manual", company),
+                   self._cobranza_sql(alias, "cobranza_risk_computed", company))
+
+    @api.model
     def _cobranza_store_scores(self, scores):
         """Write the scores that changed, in one statement per batch of customers.
 
         `scores` maps customer ids to ``tools.scoring.Score``. Measured on the cadence
         benchmark, one ORM ``write`` per distinct segment made a first run 1.5x slower
-        (recomputing and tracking each customer's stored fields); the statement also
-        applies the manual overrides, the same rule as the risk and type computes.
+        (recomputing and tracking each customer's stored fields). The values are the
+        current company's (the cadence runs with its company), in the fields' jsonb.
         """
         if not scores:
             return
         ids = list(scores)
+        company = str(self.env.company.id)
         self.env.cr.execute(SQL(
             """
             UPDATE res_partner p
-               SET cobranza_risk_computed = v.risk,
-                   cobranza_risk = COALESCE(p.cobranza_risk_manual, v.risk),
-                   cobranza_type_computed = v.ctype,
-                   cobranza_customer_type = COALESCE(p.cobranza_type_manual, v.ctype),
-                   cobranza_risk_reason = v.reason,
-                   cobranza_pay_probability = v.probability,
-                   cobranza_pay_probability_reason = v.factors
-              FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::varchar[]) AS risk,
-                           unnest(%s::varchar[]) AS ctype, unnest(%s::text[]) AS reason,
-                           unnest(%s::int[]) AS probability, unnest(%s::text[]) AS factors) v
+               SET cobranza_risk_computed = COALESCE(p.cobranza_risk_computed, '{}')
+                       || jsonb_build_object(%(c)s, v.risk),
+                   cobranza_type_computed = COALESCE(p.cobranza_type_computed, '{}')
+                       || jsonb_build_object(%(c)s, v.ctype),
+                   cobranza_risk_reason = COALESCE(p.cobranza_risk_reason, '{}')
+                       || jsonb_build_object(%(c)s, v.reason),
+                   cobranza_pay_probability = COALESCE(p.cobranza_pay_probability, '{}')
+                       || jsonb_build_object(%(c)s, v.probability),
+                   cobranza_pay_probability_reason = COALESCE(p.cobranza_pay_probability_reason,
+                                                              '{}')
+                       || jsonb_build_object(%(c)s, v.factors)
+              FROM (SELECT unnest(%(ids)s::int[]) AS id, unnest(%(risk)s::varchar[]) AS risk,
+                           unnest(%(ctype)s::varchar[]) AS ctype,
+                           unnest(%(reason)s::text[]) AS reason,
+                           unnest(%(prob)s::int[]) AS probability,
+                           unnest(%(factors)s::text[]) AS factors) v
              WHERE p.id = v.id
-               AND (p.cobranza_risk_computed, p.cobranza_type_computed, p.cobranza_risk_reason,
-                    p.cobranza_pay_probability, p.cobranza_pay_probability_reason)
+               AND (p.cobranza_risk_computed->>%(c)s, p.cobranza_type_computed->>%(c)s,
+                    p.cobranza_risk_reason->>%(c)s,
+                    (p.cobranza_pay_probability->>%(c)s)::int,
+                    p.cobranza_pay_probability_reason->>%(c)s)
                    IS DISTINCT FROM (v.risk, v.ctype, v.reason, v.probability, v.factors)
             """,
-            ids, *([scores[i][k] for i in ids] for k in range(5)),
+            c=company, ids=ids,
+            **dict(zip(("risk", "ctype", "reason", "prob", "factors"),
+                       ([scores[i][k] for i in ids] for k in range(5)), strict=True)),
         ))
         self.browse(ids).invalidate_recordset([
-            "cobranza_risk_computed", "cobranza_risk", "cobranza_type_computed",
-            "cobranza_customer_type", *EXPLANATION_FIELDS], flush=False)
+            "cobranza_risk_computed", "cobranza_type_computed", *EXPLANATION_FIELDS],
+            flush=False)
         # The invoices show their customer's probability through related fields.
         self.env["account.move"].invalidate_model(
             ["cobranza_pay_probability", "cobranza_pay_probability_reason"], flush=False)

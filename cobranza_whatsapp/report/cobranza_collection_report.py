@@ -37,7 +37,7 @@ class CobranzaCollectionReport(models.Model):
             """
             SELECT apr.id, apr.max_date AS date, m.company_id, c.currency_id, m.id AS move_id,
                    m.commercial_partner_id AS partner_id, p.country_id,
-                   p.cobranza_collector_id AS collector_id, p.cobranza_risk AS risk,
+                   %s AS collector_id, %s AS risk,
                    reached.level_id, apr.amount,
                    (apr.max_date - m.invoice_date_due) AS days_after_due,
                    (apr.max_date - m.invoice_date) AS days_to_collect
@@ -54,7 +54,11 @@ class CobranzaCollectionReport(models.Model):
                     WHERE s.move_id = m.id AND s.date::date <= apr.max_date
                  ORDER BY lv.offset_days DESC LIMIT 1
                    ) reached ON TRUE
-            """
+            """,
+            # The customer as the invoice's company sees it (company-dependent fields).
+            self.env["res.partner"]._cobranza_sql(
+                "p", "cobranza_collector_id", SQL("m.company_id")),
+            self.env["res.partner"]._cobranza_risk_sql("p", SQL("m.company_id")),
         )
 
     def _search(self, domain, *args, **kwargs):

@@ -58,7 +58,7 @@ class CobranzaMessageReport(models.Model):
         return SQL(
             """
             SELECT m.id, m.id AS message_id, s.sent AS date, m.company_id, m.partner_id,
-                   p.country_id, p.cobranza_collector_id AS collector_id, p.cobranza_risk AS risk,
+                   p.country_id, %(collector)s AS collector_id, %(risk)s AS risk,
                    m.level_id, m.template_id, m.channel, m.ab_variant, m.state,
                    m.pricing_category, c.currency_id, 1 AS message_count,
                    CASE WHEN m.delivered_at IS NOT NULL OR m.read_at IS NOT NULL
@@ -107,6 +107,10 @@ class CobranzaMessageReport(models.Model):
                AND m.state IN ('sent', 'delivered', 'read', 'failed')
             """,
             reply_hours=REPLY_HOURS, conversion_days=CONVERSION_DAYS,
+            # The customer as the message's company sees it (company-dependent fields).
+            collector=self.env["res.partner"]._cobranza_sql(
+                "p", "cobranza_collector_id", SQL("m.company_id")),
+            risk=self.env["res.partner"]._cobranza_risk_sql("p", SQL("m.company_id")),
         )
 
     def init(self):

@@ -32,3 +32,4 @@ from . import test_graph_mock_strict
 from . import test_meta_setup
 from . import test_exactly_once
 from . import test_webhook_routing
+from . import test_two_companies

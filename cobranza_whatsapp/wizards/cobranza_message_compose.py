@@ -65,7 +65,7 @@ class CobranzaMessageCompose(models.TransientModel):
                            if m.invoice_date_due), default=0)
             current = levels.filtered(lambda lv, d=overdue: lv.offset_days <= d)[-1:] \
                 or levels[:1]
-            partner = wizard.partner_id
+            partner = wizard.partner_id.with_company(wizard.company_id)
             rule = self.env["cobranza.cadence"]._level_rule(current) if current else None
             facts = cadence.Customer(
                 id=partner.id, risk=partner.cobranza_risk or "low",
