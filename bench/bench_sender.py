@@ -51,9 +51,11 @@ def prepare(database, messages, mock_url):
                        (env.ref("cobranza_whatsapp.template_overdue").id
                         if env.ref("cobranza_whatsapp.template_overdue").company_id == company
                         else templates.filtered(lambda t: t.purpose == "overdue")[:1].id,))
-        env.cr.execute("UPDATE res_partner SET cobranza_optin_date = now() at time zone 'UTC', "
+        # Consent is the company's own (a company-dependent field: jsonb by company id).
+        env.cr.execute("UPDATE res_partner SET cobranza_optin_date = jsonb_build_object("
+                       "%s, to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')), "
                        "cobranza_optout_date = NULL "
-                       "WHERE cobranza_whatsapp_number IS NOT NULL")
+                       "WHERE cobranza_whatsapp_number IS NOT NULL", (str(company.id),))
         account.write({"mode": "live", "api_url": mock_url, "access_token": "bench-token"})
         env.cr.execute("SELECT count(*) FROM cobranza_message WHERE state = 'queued'")
         return env.cr.fetchone()[0]
