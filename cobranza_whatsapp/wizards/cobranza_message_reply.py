@@ -9,8 +9,15 @@ class CobranzaMessageReply(models.TransientModel):
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
     message_id = fields.Many2one("cobranza.message", string="In Reply To", readonly=True)
-    window_until = fields.Datetime(related="partner_id.cobranza_window_until")
+    window_until = fields.Datetime(compute="_compute_window_until")
     body = fields.Text(required=True)
+
+    @api.depends("partner_id", "message_id")
+    def _compute_window_until(self):
+        """The window the customer opened with the number of the company answering."""
+        for wizard in self:
+            company = wizard.message_id.company_id or self.env.company
+            wizard.window_until = wizard.partner_id.with_company(company).cobranza_window_until
 
     @api.model
     def default_get(self, fields_list):
