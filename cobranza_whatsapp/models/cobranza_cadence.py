@@ -18,6 +18,8 @@ BATCH_SIZE = 1000
 RESPONSIVENESS_DAYS = 180
 # The frequency cap counts the messages of this many last days.
 FREQUENCY_CAP_DAYS = 7
+# The daily cap counts the messages going out within this many hours of now.
+DAILY_CAP_HOURS = 24
 # Holidays are read this far ahead: a message deferred past them lands inside the horizon.
 HOLIDAY_HORIZON_DAYS = 45
 # A factor that moves the log-odds of paying by less than this is not worth a line.
@@ -156,6 +158,7 @@ class CobranzaCadence(models.AbstractModel):
             "windows": windows,
             "holidays": holidays,
             "cap": company.cobranza_frequency_cap,
+            "daily_cap": company.cobranza_daily_cap,
             "pilot": company.cobranza_pilot_percent,
             "thresholds": scoring.RiskThresholds(
                 medium_days=company.cobranza_risk_medium_days,
@@ -188,6 +191,7 @@ class CobranzaCadence(models.AbstractModel):
         ]
         customers = self._customer_facts(company, partner_ids, invoices, today, now, context)
         steps, deferred = cadence.plan(level_rules, invoices, customers, cap=context["cap"],
+                                       daily_cap=context["daily_cap"],
                                        pilot_percent=context["pilot"])
         stats = {"customers": len(partner_ids), "invoices": len(invoices), "steps": 0,
                  "messages": 0, "skipped": 0, "handoffs": 0, "deferred": deferred}
@@ -226,16 +230,23 @@ class CobranzaCadence(models.AbstractModel):
                    for row in cr.fetchall()}
         # Everything below is this company's: its messages count against its cap, its
         # promises and exchanges shape its view of the customer.
+        # A message counts from when it goes out: one queued for tomorrow morning holds
+        # tomorrow's run back as one sent this morning holds today's.
         cr.execute(SQL(
             """
-            SELECT partner_id, count(*) FROM cobranza_message
+            SELECT partner_id, count(*),
+                   count(*) FILTER (WHERE COALESCE(scheduled_at, create_date) > %s)
+              FROM cobranza_message
              WHERE direction = 'out' AND state != 'cancelled' AND channel != 'call'
-               AND company_id = %s AND create_date >= %s AND partner_id = ANY(%s)
+               AND company_id = %s AND partner_id = ANY(%s)
+               AND (create_date >= %s OR scheduled_at > %s)
           GROUP BY 1
             """,
-            company.id, now - datetime.timedelta(days=FREQUENCY_CAP_DAYS), partner_ids,
+            now - datetime.timedelta(hours=DAILY_CAP_HOURS), company.id, partner_ids,
+            now - datetime.timedelta(days=FREQUENCY_CAP_DAYS),
+            now - datetime.timedelta(hours=DAILY_CAP_HOURS),
         ))
-        recent = dict(cr.fetchall())
+        recent = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
         partners = self.env["res.partner"].sudo().with_company(company).browse(partner_ids)
         partners.fetch(["cobranza_broken_promises", "cobranza_risk_computed",
                         "cobranza_risk_manual", "cobranza_type_computed", "cobranza_type_manual",
@@ -290,7 +301,8 @@ class CobranzaCadence(models.AbstractModel):
                     partner.cobranza_whatsapp_number),
                 has_phone=bool(partner.phone), has_email="@" in (partner.email or ""),
                 with_collector=partner.cobranza_handoff,
-                sent_last_7_days=recent.get(partner.id, 0),
+                sent_last_7_days=recent.get(partner.id, (0, 0))[0],
+                sent_last_day=recent.get(partner.id, (0, 0))[1],
                 pay_probability=probabilities.get(partner.id),
             )
             schedule[partner.id] = (partner.tz, partner.country_id.id)

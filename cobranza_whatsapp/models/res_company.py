@@ -17,6 +17,13 @@ class ResCompany(models.Model):
         help="At most this many business-initiated messages to one customer "
         "in any rolling 7 days.",
     )
+    cobranza_daily_cap = fields.Integer(
+        string="Messages per Customer per Day",
+        default=1,
+        help="At most this many business-initiated messages to one customer within 24 "
+        "hours, across levels, purposes and channels; the other invoices wait for the "
+        "next day.",
+    )
     cobranza_pilot_percent = fields.Integer(
         string="Pilot Percentage",
         default=100,
@@ -86,13 +93,16 @@ class ResCompany(models.Model):
         string="Price per Service Message", currency_field="currency_id",
         help="Free-form replies inside the 24-hour window; free under per-message pricing.")
 
-    @api.constrains("cobranza_frequency_cap", "cobranza_pilot_percent",
+    @api.constrains("cobranza_frequency_cap", "cobranza_daily_cap", "cobranza_pilot_percent",
                     "cobranza_risk_medium_days", "cobranza_risk_high_days")
     def _check_cobranza_settings(self):
         for company in self:
             if company.cobranza_frequency_cap < 0:
                 raise ValidationError(self.env._(
                     "The number of messages per customer per week cannot be negative."))
+            if company.cobranza_daily_cap < 1:
+                raise ValidationError(self.env._(
+                    "At least one message per customer per day must be allowed."))
             if not 0 <= company.cobranza_pilot_percent <= 100:
                 raise ValidationError(self.env._("The pilot percentage must be between 0 and 100."))
             if not 0 <= company.cobranza_risk_medium_days <= company.cobranza_risk_high_days:

@@ -7,6 +7,7 @@ class ResConfigSettings(models.TransientModel):
     cobranza_frequency_cap = fields.Integer(
         related="company_id.cobranza_frequency_cap", readonly=False
     )
+    cobranza_daily_cap = fields.Integer(related="company_id.cobranza_daily_cap", readonly=False)
     cobranza_pilot_percent = fields.Integer(
         related="company_id.cobranza_pilot_percent", readonly=False
     )

@@ -85,6 +85,44 @@ class TestCadence(CobranzaCommon):
         self.assertEqual(message.move_ids, old)
         self.assertFalse(recent.cobranza_level_id)
 
+    def test_one_business_message_a_day_across_levels_and_runs(self):
+        """The demo's case: a plan offer (+7) and a reminder 3 days before due for one
+        customer, and the hourly cadence run again two minutes later as the server starts:
+        one message that day, the other invoice the next day."""
+        self.company.cobranza_frequency_cap = 10
+        late = self._invoice(self.customer, 300.0, days_overdue=7)
+        soon = self._invoice(self.customer, 200.0, days_overdue=-3)
+        self.assertEqual(self.run_cadence()["messages"], 1)
+        again = self.run_cadence(now=NOW + datetime.timedelta(minutes=2))
+        self.assertEqual((again["messages"], again["deferred"]), (0, 1))
+        self.assertEqual(self.messages_for(self.customer).move_ids, late)
+        # Later that day, a thank-you or any other business message counts as well.
+        self.assertEqual(self.run_cadence(now=NOW + datetime.timedelta(hours=5))["messages"], 0)
+        next_day = self.run_cadence(now=NOW + datetime.timedelta(days=1))
+        self.assertEqual(next_day["messages"], 1)
+        self.assertEqual(self.messages_for(self.customer)[-1].move_ids, soon)
+        # Two a day when the company allows it.
+        self.company.cobranza_daily_cap = 2
+        third = self._invoice(self.customer, 100.0, days_overdue=0)
+        self.assertEqual(self.run_cadence(now=NOW + datetime.timedelta(days=1, hours=1))
+                         ["messages"], 1)
+        self.assertEqual(self.messages_for(self.customer)[-1].move_ids, third)
+
+    def test_a_message_queued_for_tomorrow_morning_holds_tomorrows_run(self):
+        self.company.cobranza_frequency_cap = 10
+        self._invoice(self.customer, 300.0, days_overdue=7)
+        evening = NOW + datetime.timedelta(hours=11)  # 21:00 in Lima: queued for 07:00
+        self.run_cadence(now=evening)
+        (queued,) = self.messages_for(self.customer)
+        self.assertGreater(queued.scheduled_at, evening)
+        self._invoice(self.customer, 200.0, days_overdue=-3)
+        next_morning = queued.scheduled_at + datetime.timedelta(hours=1)
+        self.assertEqual(self.run_cadence(now=next_morning)["messages"], 0)
+
+    def test_daily_cap_must_allow_one(self):
+        with self.assertRaises(ValidationError):
+            self.company.cobranza_daily_cap = 0
+
     def test_send_window_business_hours_in_customer_zone(self):
         self._invoice(self.customer, 300.0, days_overdue=4)
         # 02:00 UTC on Thursday = 21:00 Wednesday in Lima: outside 07:00-20:00.

@@ -100,6 +100,19 @@ class TestPlan(BaseCase):
                                        {1: customer(1, sent_last_7_days=2)}, cap=2)
         self.assertEqual((steps, deferred), ([], 1))
 
+    def test_one_business_message_a_day(self):
+        """A customer reminded this morning waits for tomorrow, whatever the level."""
+        due = [invoice(1, 5), invoice(2, -3)]
+        steps, deferred = cadence.plan(LEVELS, due, {1: customer(1, sent_last_day=1)}, cap=9)
+        self.assertEqual((steps, deferred), ([], 2))
+        steps, _deferred = cadence.plan(LEVELS, due, {1: customer(1, sent_last_day=1)}, cap=9,
+                                        daily_cap=2)
+        self.assertEqual([s.level_id for s in steps], [3])
+        # A person's call is no message: the daily cap does not hold it back.
+        steps, _deferred = cadence.plan(LEVELS, [invoice(3, 20)],
+                                        {1: customer(1, sent_last_day=1)})
+        self.assertEqual([(s.level_id, s.channel) for s in steps], [(4, "call")])
+
     def test_cap_does_not_block_a_person(self):
         steps, _deferred = cadence.plan(LEVELS, [invoice(1, 20)],
                                         {1: customer(1, sent_last_7_days=9)}, cap=2)

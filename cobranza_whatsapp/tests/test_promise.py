@@ -1,7 +1,10 @@
 import datetime
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.addons.base.tests.common import new_test_user
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from .common import NOW, CobranzaCommon
@@ -16,8 +19,10 @@ class TestPromise(CobranzaCommon):
         self.assertEqual(move.cobranza_state, "promised")
         stats = self.run_cadence()
         self.assertEqual(stats["steps"], 0, "reminders wait for the promised date")
-        judged = self.env["cobranza.promise"]._cron_check(
-            today=NOW.date() + datetime.timedelta(days=5))
+        # The broken promise is told on day 5 (a business message: the day's one).
+        with freeze_time(NOW + datetime.timedelta(days=5)):
+            judged = self.env["cobranza.promise"]._cron_check(
+                today=NOW.date() + datetime.timedelta(days=5))
         self.assertEqual(judged, 1)
         self.assertEqual(promise.state, "broken")
         self.assertEqual(self.customer.cobranza_broken_promises, 1)
@@ -105,3 +110,76 @@ class TestPromiseByHand(CobranzaCommon):
         self.assertEqual((promise.amount, promise.currency_id), (700.0, self.mxn))
         self.assertEqual(promise.display_name, "Lupita Hernández: $\xa0700.00 by 11/21/2026")
         self.assertEqual(move.cobranza_paused_until, NOW.date() + datetime.timedelta(days=5))
+
+
+@tagged("post_install", "-at_install")
+class TestPromiseHorizon(CobranzaCommon):
+    """A promise for a date years away is no promise: it pauses nothing and goes to a
+    person, whoever makes it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.cobranza_collector_id = cls.collector
+
+    def reply(self, move, text):
+        message = self.env["cobranza.message"].sudo().create({
+            "direction": "in", "state": "received", "partner_id": self.customer.id,
+            "company_id": self.company.id, "channel": "whatsapp", "body": text,
+            "move_ids": [Command.set(move.ids)],
+        })
+        message._understand({})
+        return message
+
+    def test_a_reply_beyond_the_horizon_goes_to_a_person(self):
+        move = self._invoice(self.customer, 400.0, days_overdue=4)
+        message = self.reply(move, "le pago el 15/12/2099")
+        self.assertEqual(message.intent, "promise")
+        self.assertFalse(self.env["cobranza.promise"].search(
+            [("partner_id", "=", self.customer.id)]), "no promise recorded")
+        self.assertFalse(move.cobranza_paused_until, "the reminders do not wait 73 years")
+        self.assertNotEqual(move.cobranza_state, "promised")
+        self.assertTrue(message.needs_person, "in the work queue")
+        self.assertIn("45 days", message.action_taken)
+        self.assertTrue(self.customer.activity_ids.filtered(
+            lambda a: a.user_id == self.collector))
+        self.assertTrue(any("45 days" in str(body)
+                            for body in self.customer.message_ids.mapped("body")),
+                        "the reason is where the collector looks")
+        item = self.env["cobranza.work.item"].search(
+            [("message_id", "=", message.id), ("kind", "=", "reply")])
+        self.assertTrue(item)
+
+    def test_a_reply_within_the_horizon_pauses(self):
+        move = self._invoice(self.customer, 400.0, days_overdue=4)
+        date = self.today() + datetime.timedelta(days=10)
+        message = self.reply(move, f"le pago el {date.strftime('%d/%m/%Y')}")
+        promise = self.env["cobranza.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(promise.date, date)
+        self.assertEqual(move.cobranza_state, "promised")
+        self.assertEqual(move.cobranza_paused_until, date + datetime.timedelta(days=2))
+        self.assertFalse(message.needs_person)
+
+    def test_the_horizon_is_the_companys(self):
+        self.company.cobranza_promise_horizon_days = 5
+        move = self._invoice(self.customer, 400.0, days_overdue=4)
+        date = self.today() + datetime.timedelta(days=10)
+        message = self.reply(move, f"le pago el {date.strftime('%d/%m/%Y')}")
+        self.assertFalse(self.env["cobranza.promise"].search(
+            [("partner_id", "=", self.customer.id)]))
+        self.assertIn("5 days", message.action_taken)
+        with self.assertRaises(ValidationError):
+            self.company.cobranza_promise_horizon_days = 0
+
+    def test_a_collector_cannot_record_a_promise_beyond_it(self):
+        move = self._invoice(self.customer, 400.0, days_overdue=4)
+        Promise = self.env["cobranza.promise"].with_user(self.collector)
+        with self.assertRaises(ValidationError):
+            Promise.create({"partner_id": self.customer.id, "move_ids": [Command.set(move.ids)],
+                            "date": "2099-12-15"})
+        promise = Promise.create({"partner_id": self.customer.id,
+                                  "move_ids": [Command.set(move.ids)],
+                                  "date": self.today() + datetime.timedelta(days=45)})
+        with self.assertRaises(ValidationError):
+            promise.date = self.today() + datetime.timedelta(days=46)
+        self.assertEqual(move.cobranza_paused_until, self.today() + datetime.timedelta(days=47))

@@ -49,6 +49,8 @@ class Customer:
     has_email: bool
     with_collector: bool = False
     sent_last_7_days: int = 0
+    # Business messages of the last 24 hours, whatever their level, purpose or channel.
+    sent_last_day: int = 0
     pay_probability: float | None = None  # 0..1; None until the cadence has scored them
 
 
@@ -144,12 +146,13 @@ def resolve_channel(level, customer):
     return None, reason or _lt("No channel can reach this customer.")
 
 
-def plan(levels, invoices, customers, *, cap=2, pilot_percent=100):
+def plan(levels, invoices, customers, *, cap=2, daily_cap=1, pilot_percent=100):
     """Group the due invoices into one step per (customer, level).
 
     Returns (steps, deferred): steps are to be recorded now (sent, handed off or skipped
     with a reason); deferred counts customers left for a later run because of the
-    frequency cap, the pilot or a person owning the case.
+    frequency caps (`cap` a week, `daily_cap` in 24 hours), the pilot or a person owning
+    the case.
     """
     levels = sorted(levels, key=lambda lv: (lv.offset_days, lv.id))
     by_key = {}
@@ -188,7 +191,8 @@ def plan(levels, invoices, customers, *, cap=2, pilot_percent=100):
         step.handoff = level.handoff
         if channel is None and not level.handoff:
             step.skip_reason = reason
-        elif channel not in (None, CALL) and customer.sent_last_7_days >= cap:
+        elif channel not in (None, CALL) and (
+                customer.sent_last_7_days >= cap or customer.sent_last_day >= daily_cap):
             deferred += 1
             continue
         step.channel = channel
