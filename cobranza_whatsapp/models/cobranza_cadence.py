@@ -251,7 +251,8 @@ class CobranzaCadence(models.AbstractModel):
         partners.fetch(["cobranza_broken_promises", "cobranza_risk_computed",
                         "cobranza_risk_manual", "cobranza_type_computed", "cobranza_type_manual",
                         "cobranza_optin_date", "cobranza_optout_date", "cobranza_handoff",
-                        "cobranza_whatsapp_number", "phone", "email", "tz", "country_id"])
+                        "cobranza_whatsapp_number", "phone", "email", "tz", "country_id",
+                        "state_id"])
         broken = {partner.id: partner.cobranza_broken_promises or 0 for partner in partners}
         cr.execute(SQL(
             """
@@ -305,7 +306,7 @@ class CobranzaCadence(models.AbstractModel):
                 sent_last_day=recent.get(partner.id, (0, 0))[1],
                 pay_probability=probabilities.get(partner.id),
             )
-            schedule[partner.id] = (partner.tz, partner.country_id.id)
+            schedule[partner.id] = (partner.cobranza_tz, partner.country_id.id)
         return customers
 
     def _reasons_text(self, reasons):
@@ -333,8 +334,7 @@ class CobranzaCadence(models.AbstractModel):
         windows = context["windows"]
         window = windows.get(country_id) or windows[False]
         if not tz_name:
-            country = self.env["res.country"].browse(country_id) if country_id else None
-            tz_name = send_window.default_timezone(country.code if country else None)
+            tz_name = self.env["res.partner"].browse(partner_id).cobranza_tz
         key = (tz_name, country_id)
         cache = context["schedule_cache"]
         if key not in cache:

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import phone as phone_tools
+from ..tools import send_window
 from ..tools.receivable import OPEN_RECEIVABLE_DOMAIN
 
 # The columns of a score that nothing is computed from.
@@ -78,6 +79,13 @@ class ResPartner(models.Model):
     )
     cobranza_phone_warning = fields.Char(
         string="Phone Problem", compute="_compute_cobranza_whatsapp_number", store=True,
+        groups="base.group_user",
+    )
+    cobranza_tz = fields.Char(
+        string="Contact Time Zone", compute="_compute_cobranza_tz",
+        help="The zone contact hours are counted in: the customer's own, or its country's "
+        "(its state's where the country has several) when the zone set is not one of its "
+        "country's, as when it was inherited from the user who created the customer.",
         groups="base.group_user",
     )
     cobranza_wa_id = fields.Char(
@@ -195,6 +203,12 @@ class ResPartner(models.Model):
                 self.env._(result.reason_template, **(result.reason_params or {}))
                 if result.reason_template else self.env._("Invalid phone number.")
             )
+
+    @api.depends("tz", "country_id", "state_id")
+    def _compute_cobranza_tz(self):
+        for partner in self:
+            partner.cobranza_tz = send_window.customer_timezone(
+                partner.tz, partner.country_id.code, partner.state_id.code)
 
     def _compute_cobranza_stats(self):
         today = fields.Date.context_today(self)

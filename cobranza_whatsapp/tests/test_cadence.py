@@ -132,6 +132,25 @@ class TestCadence(CobranzaCommon):
         self.assertEqual(message.scheduled_at, datetime.datetime(2026, 11, 19, 12, 0),
                          "07:00 Thursday in Lima is 12:00 UTC")
 
+    def test_a_mexican_customer_created_in_lima_is_contacted_in_mexican_hours(self):
+        # Odoo gives a new contact its creator's zone: a Lima user makes a Mexican customer
+        # in America/Lima. 12:00 UTC is 07:00 in Lima but 06:00 in Mexico City.
+        lima_user = self.env.user.with_context(tz="America/Lima")
+        customer = lima_user.env["res.partner"].create({
+            "name": "Jorge Ramírez", "phone": "+52 55 1234 5678", "country_id": self.mx.id,
+            "cobranza_optin_date": NOW - datetime.timedelta(days=30),
+        })
+        self.assertEqual(customer.tz, "America/Lima")
+        self.assertEqual(customer.cobranza_tz, "America/Mexico_City")
+        self._invoice(customer, 300.0, days_overdue=4)
+        self.run_cadence(now=datetime.datetime(2026, 11, 18, 12, 0))
+        message = self.messages_for(customer)
+        self.assertEqual(message.scheduled_at, datetime.datetime(2026, 11, 18, 13, 0),
+                         "07:00 in Mexico City, not 07:00 in Lima")
+        # In Sonora (no daylight saving, UTC-7) the same customer waits two more hours.
+        customer.state_id = self.env.ref("base.state_mx_son")
+        self.assertEqual(customer.cobranza_tz, "America/Hermosillo")
+
     def test_send_window_weekend(self):
         self._invoice(self.customer, 300.0, days_overdue=4)
         saturday = datetime.datetime(2026, 11, 21, 15, 0)  # 10:00 Saturday in Lima

@@ -303,6 +303,32 @@ class TestDefaultTimezone(BaseCase):
         self.assertEqual(send_window.default_timezone(None), "UTC")
         self.assertEqual(send_window.default_timezone(""), "UTC")
 
+    def test_states_of_countries_with_several_zones(self):
+        cases = {("MX", "BCN"): "America/Tijuana", ("MX", "SON"): "America/Hermosillo",
+                 ("MX", "ROO"): "America/Cancun", ("MX", "JAL"): "America/Mexico_City",
+                 ("ES", "TF"): "Atlantic/Canary", ("ES", "M"): "Europe/Madrid",
+                 ("BR", "AM"): "America/Manaus", ("MX", None): "America/Mexico_City"}
+        for (country, state), zone in cases.items():
+            with self.subTest(country=country, state=state):
+                self.assertEqual(send_window.default_timezone(country, state), zone)
+                ZoneInfo(zone)
+
+    def test_a_zone_inherited_from_the_creating_user_is_not_the_customers(self):
+        # A Mexican customer created by a user in Lima inherits America/Lima.
+        self.assertEqual(send_window.customer_timezone("America/Lima", "MX"),
+                         "America/Mexico_City")
+        self.assertEqual(send_window.customer_timezone("America/Lima", "MX", "SON"),
+                         "America/Hermosillo")
+        # A zone that is one of the country's is the customer's own.
+        self.assertEqual(send_window.customer_timezone("America/Tijuana", "MX"),
+                         "America/Tijuana")
+        self.assertEqual(send_window.customer_timezone("Europe/Madrid", "ES", "TF"),
+                         "Europe/Madrid")
+        # Unset: the country's; no country: the zone set, else UTC.
+        self.assertEqual(send_window.customer_timezone(False, "PE"), "America/Lima")
+        self.assertEqual(send_window.customer_timezone("Asia/Tokyo", None), "Asia/Tokyo")
+        self.assertEqual(send_window.customer_timezone(None, None), "UTC")
+
 
 @tagged("post_install", "-at_install")
 class TestBusinessDays(BaseCase):

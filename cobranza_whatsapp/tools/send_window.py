@@ -125,13 +125,53 @@ _COUNTRY_TIMEZONES = {
 }
 
 
-def default_timezone(country_code: str | None) -> str:
-    """A time zone for a customer whose partner record has none."""
+# Where a country spans several zones: (country, Odoo's state code) -> zone.
+_STATE_TIMEZONES = {
+    ("MX", "BCN"): "America/Tijuana",
+    ("MX", "BCS"): "America/Mazatlan",
+    ("MX", "SIN"): "America/Mazatlan",
+    ("MX", "NAY"): "America/Mazatlan",
+    ("MX", "SON"): "America/Hermosillo",
+    ("MX", "ROO"): "America/Cancun",
+    ("ES", "GC"): "Atlantic/Canary",
+    ("ES", "TF"): "Atlantic/Canary",
+    ("BR", "AM"): "America/Manaus",
+    ("BR", "RR"): "America/Boa_Vista",
+    ("BR", "RO"): "America/Porto_Velho",
+    ("BR", "MT"): "America/Cuiaba",
+    ("BR", "MS"): "America/Campo_Grande",
+    ("BR", "AC"): "America/Rio_Branco",
+    ("CL", "CL-MA"): "America/Punta_Arenas",
+}
+
+
+def default_timezone(country_code: str | None, state_code: str | None = None) -> str:
+    """A time zone for a customer whose partner record has none: its state's where the
+    country has several, else the country's."""
     code = (country_code or "").strip().upper()
+    state = (state_code or "").strip().upper()
+    if (code, state) in _STATE_TIMEZONES:
+        return _STATE_TIMEZONES[code, state]
     if code in _COUNTRY_TIMEZONES:
         return _COUNTRY_TIMEZONES[code]
     zones = pytz.country_timezones.get(code) if code else None
     return zones[0] if zones else "UTC"
+
+
+def customer_timezone(tz_name: str | None, country_code: str | None,
+                      state_code: str | None = None) -> str:
+    """The zone a customer is contacted in.
+
+    A partner's ``tz`` is often not the customer's but inherited from the user who created
+    it (Odoo defaults it to the creator's zone): a Mexican customer created in Lima gets
+    ``America/Lima``. A zone that is not one of the country's is taken for that, and the
+    country's (or state's) zone is used; without a country the zone set is trusted.
+    """
+    code = (country_code or "").strip().upper()
+    zones = pytz.country_timezones.get(code) if code else None
+    if tz_name and (not zones or tz_name in zones):
+        return tz_name
+    return default_timezone(code, state_code)
 
 
 def window_for_country(country_code: str | None) -> Window:
