@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import cobranza_contact_window
+from . import resource_calendar
 from . import cobranza_whatsapp_account
 from . import cobranza_whatsapp_template_review
 from . import cobranza_whatsapp_template

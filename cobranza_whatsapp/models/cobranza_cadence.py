@@ -138,25 +138,16 @@ class CobranzaCadence(models.AbstractModel):
     @api.model
     def _run_context(self, company, today):
         """What every batch shares: windows per country, holidays, company settings."""
-        windows = self.env["cobranza.contact.window"]._windows_by_country(company)
-        holidays = set()
-        calendar = company.resource_calendar_id
-        if calendar:
-            start = datetime.datetime.combine(today, datetime.time.min)
-            leaves = self.env["resource.calendar.leaves"].search([
-                ("calendar_id", "in", (calendar.id, False)),
-                ("resource_id", "=", False),
-                ("date_to", ">=", start),
-                ("date_from", "<=", start + datetime.timedelta(days=HOLIDAY_HORIZON_DAYS)),
-            ])
-            for leave in leaves:
-                day = leave.date_from.date()
-                while day <= leave.date_to.date():
-                    holidays.add(day)
-                    day += datetime.timedelta(days=1)
+        Windows = self.env["cobranza.contact.window"]
+        windows = Windows._windows_by_country(company)
+        # A day before today: in some zones today began yesterday in UTC.
+        holidays = Windows._holidays_by_country(
+            company, today - datetime.timedelta(days=1),
+            today + datetime.timedelta(days=HOLIDAY_HORIZON_DAYS))
         return {
             "windows": windows,
             "holidays": holidays,
+            "home_country": company.country_id.id,
             "cap": company.cobranza_frequency_cap,
             "daily_cap": company.cobranza_daily_cap,
             "pilot": company.cobranza_pilot_percent,
@@ -339,8 +330,10 @@ class CobranzaCadence(models.AbstractModel):
         cache = context["schedule_cache"]
         if key not in cache:
             utc_now = now.replace(tzinfo=datetime.UTC)
+            # Customers without a country are taken as of the company's.
+            holidays = context["holidays"].get(country_id or context["home_country"], ())
             cache[key] = send_window.next_allowed(
-                utc_now, tz_name, window, context["holidays"]
+                utc_now, tz_name, window, holidays
             ).astimezone(datetime.UTC).replace(tzinfo=None)
         return cache[key]
 

@@ -1,3 +1,5 @@
+import datetime
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -39,7 +41,13 @@ class CobranzaContactWindow(models.Model):
     use_public_holidays = fields.Boolean(
         string="Skip Public Holidays",
         default=True,
-        help="No messages on the public holidays of the company's working calendar.",
+        help="No messages on the public holidays of the holiday calendar.",
+    )
+    holiday_calendar_id = fields.Many2one(
+        "resource.calendar", string="Holiday Calendar",
+        help="The working calendar whose public holidays apply to customers of this "
+        "country. Empty: the company's calendar for customers of the company's own country, "
+        "none for other countries.",
     )
     legal_note = fields.Text(string="Legal Basis", translate=True)
 
@@ -83,6 +91,38 @@ class CobranzaContactWindow(models.Model):
             ),
             saturday_hour_to=self.saturday_hour_to or None,
         )
+
+    @api.model
+    def _holidays_by_country(self, company, date_from, date_to):
+        """{country id: set of dates} without messages, from `date_from` to `date_to`.
+
+        A country's holidays are those of its window's calendar; the company's calendar
+        serves only its own country (customers without a country are taken as such). A
+        holiday is the local day of its calendar: one entered on 19 November in Lima runs
+        from 05:00 UTC on the 19th to 05:00 on the 20th, and blocks the 19th only.
+        """
+        calendars = {}
+        home = company.country_id.id
+        windows = self.search([("company_id", "in", (False, company.id))],
+                              order="company_id desc nulls last")
+        for window in windows:
+            country = window.country_id.id or False
+            if country in calendars or not country:
+                continue
+            calendars[country] = (window.holiday_calendar_id or (
+                company.resource_calendar_id if country == home else None)
+            ) if window.use_public_holidays else None
+        if home and home not in calendars:
+            calendars[home] = company.resource_calendar_id
+        result = {}
+        start = datetime.datetime.combine(date_from, datetime.time.min)
+        end = datetime.datetime.combine(date_to, datetime.time.max)
+        for calendar in {cal for cal in calendars.values() if cal}:
+            dates = calendar._cobranza_holidays(start, end)
+            for country, country_calendar in calendars.items():
+                if country_calendar == calendar:
+                    result[country] = dates
+        return result
 
     @api.model
     def _windows_by_country(self, company):

@@ -174,18 +174,57 @@ class TestCadence(CobranzaCommon):
                          datetime.datetime(2026, 11, 23, 13, 0),
                          "Mexico: Monday 07:00 local (UTC-6)")
 
-    def test_send_window_public_holiday(self):
+    def lima_holiday(self, day):
+        """A public holiday entered in Lima: Odoo stores the local day in UTC, 05:00 to
+        04:59:59 the next day."""
         calendar = self.company.resource_calendar_id
-        self.env["resource.calendar.leaves"].create({
-            "name": "Día de prueba",
-            "calendar_id": calendar.id,
-            "date_from": datetime.datetime(2026, 11, 18, 0, 0),
-            "date_to": datetime.datetime(2026, 11, 18, 23, 59),
+        calendar.tz = "America/Lima"
+        start = datetime.datetime.combine(day, datetime.time(5, 0))
+        return self.env["resource.calendar.leaves"].create({
+            "name": "Feriado", "calendar_id": calendar.id, "date_from": start,
+            "date_to": start + datetime.timedelta(days=1, seconds=-1),
         })
+
+    def test_send_window_public_holiday(self):
+        self.lima_holiday(datetime.date(2026, 11, 18))
         self._invoice(self.customer, 300.0, days_overdue=4)
         self.run_cadence()
         self.assertEqual(self.messages_for(self.customer).scheduled_at,
+                         datetime.datetime(2026, 11, 19, 12, 0),
+                         "the holiday is the 18th in Lima, not the 18th and 19th in UTC")
+
+    def test_a_peruvian_holiday_is_not_spains(self):
+        self.lima_holiday(datetime.date(2026, 11, 18))
+        madrid = self._customer("Lucía García", "+34 612 345 678", self.es)
+        self._invoice(madrid, 300.0, days_overdue=4)
+        self._invoice(self.customer, 300.0, days_overdue=4)
+        self.run_cadence()
+        self.assertEqual(self.messages_for(madrid).scheduled_at, NOW,
+                         "16:00 in Madrid on a Peruvian holiday: now")
+        self.assertEqual(self.messages_for(self.customer).scheduled_at,
                          datetime.datetime(2026, 11, 19, 12, 0))
+
+    def test_a_country_calendar_and_the_skip_setting(self):
+        spain = self.env["resource.calendar"].create({"name": "España", "tz": "Europe/Madrid"})
+        self.env["resource.calendar.leaves"].create({
+            "name": "Fiesta", "calendar_id": spain.id,
+            "date_from": datetime.datetime(2026, 11, 17, 23, 0),  # the 18th in Madrid
+            "date_to": datetime.datetime(2026, 11, 18, 22, 59, 59),
+        })
+        window_es = self.env["cobranza.contact.window"].search([("country_id", "=", self.es.id)])
+        window_es.holiday_calendar_id = spain
+        madrid = self._customer("Lucía García", "+34 612 345 678", self.es)
+        self._invoice(madrid, 300.0, days_overdue=4)
+        self.run_cadence()
+        self.assertEqual(self.messages_for(madrid).scheduled_at,
+                         datetime.datetime(2026, 11, 19, 8, 0), "09:00 in Madrid the next day")
+        # Holidays not skipped for Peru: the Lima holiday no longer holds messages back.
+        self.lima_holiday(datetime.date(2026, 11, 18))
+        self.env["cobranza.contact.window"].search(
+            [("country_id", "=", self.pe.id)]).use_public_holidays = False
+        self._invoice(self.customer, 300.0, days_overdue=4)
+        self.run_cadence()
+        self.assertEqual(self.messages_for(self.customer).scheduled_at, NOW)
 
     def test_frequency_cap(self):
         self.company.cobranza_frequency_cap = 1
