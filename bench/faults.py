@@ -162,10 +162,10 @@ def scenario_replay(database, copies):
     create_database(database, os.path.join(ROOT, "var", "faults-install.log"))
     with odoo_env(database) as env:
         generate_fast(env, partners=20, invoices=40, seed=11)
-        env["ir.config_parameter"].set_param("cobranza_whatsapp.payment_webhook_secret", SECRET)
         move = env["account.move"].search([("move_type", "=", "out_invoice"),
                                            ("state", "=", "posted"),
                                            ("payment_state", "=", "not_paid")], limit=1)
+        move.company_id.cobranza_payment_webhook_secret = SECRET
         body = {"id": "evt-replayed", "invoice": move.name, "amount": str(move.amount_residual),
                 "currency": move.currency_id.name,
                 "date": datetime.date.today().isoformat(), "reference": "OP-REPLAY"}

@@ -3,7 +3,7 @@ import hmac
 import json
 import logging
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..tools import payment_notice
@@ -16,7 +16,8 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 class CobranzaPaymentController(http.Controller):
-    """Payments notified by banks, wallets and aggregators, signed with a shared secret."""
+    """Payments notified by banks, wallets and aggregators, each company's signed with its
+    own secret: the signature says whose invoices the notice may pay."""
 
     @http.route("/cobranza_whatsapp/payment", type="http", auth="public", methods=["POST"],
                 csrf=False, save_session=False)
@@ -25,13 +26,9 @@ class CobranzaPaymentController(http.Controller):
         raw = read_body(MAX_BODY_BYTES)
         if raw is None:
             return self._json({"error": "body too large"}, 413)
-        secret = request.env["ir.config_parameter"].sudo().get_param(
-            "cobranza_whatsapp.payment_webhook_secret") or ""
         signature = httprequest.headers.get("X-Cobranza-Signature") or ""
-        expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-        # Headers arrive decoded as latin-1, and compare_digest raises on non-ASCII text.
-        if not secret or not signature.isascii() or \
-                not hmac.compare_digest(expected, signature.strip()):
+        company = self._signing_company(raw, signature)
+        if not company:
             _logger.warning("Payment notification refused: missing or invalid signature")
             return self._json({"error": "invalid signature"}, 401)
         try:
@@ -44,8 +41,11 @@ class CobranzaPaymentController(http.Controller):
                 else "The body is not valid JSON."
             _logger.warning("Payment notification refused: %s", message)
             return self._json({"error": message}, 400)
-        Notification = request.env["cobranza.payment.notification"].sudo()
-        record, is_new = Notification._receive(notice, raw_text)
+        # The automation's own hand (OdooBot), not the public user's: the author of the
+        # chatter and activities, and the one writer of what the sender said.
+        Notification = request.env["cobranza.payment.notification"].with_user(
+            SUPERUSER_ID).with_company(company)
+        record, is_new = Notification._receive(company, notice, raw_text)
         if not is_new:
             _logger.info("Payment notification %s is a duplicate", record.id)
             return self._json({"result": "duplicate", "id": notice["id"],
@@ -60,6 +60,23 @@ class CobranzaPaymentController(http.Controller):
             record._to_review(request.env._("Odoo could not apply it: %(error)s",
                                             error=str(error)[:500]))
         return self._json(record._answer(), 200)
+
+    @staticmethod
+    def _signing_company(raw, signature):
+        """The one company whose secret signs the body, each secret compared in constant
+        time. The old database-wide secret (ir.config_parameter) is not accepted: it would
+        let one company's sender pay another's invoices."""
+        # Headers arrive decoded as latin-1, and compare_digest raises on non-ASCII text.
+        if not signature.isascii():
+            return None
+        signature = signature.strip()
+        companies = request.env["res.company"].sudo().search(
+            [("cobranza_payment_webhook_secret", "!=", False)])
+        signers = companies.filtered(lambda company: hmac.compare_digest(
+            "sha256=" + hmac.new(company.cobranza_payment_webhook_secret.encode(), raw,
+                                 hashlib.sha256).hexdigest(),
+            signature))
+        return signers if len(signers) == 1 else None
 
     @staticmethod
     def _json(data, status):

@@ -7,3 +7,5 @@ UPDATE cobranza_whatsapp_account
 UPDATE ir_config_parameter
    SET value = ''
  WHERE key = 'cobranza_whatsapp.payment_webhook_secret';
+UPDATE res_company
+   SET cobranza_payment_webhook_secret = NULL;

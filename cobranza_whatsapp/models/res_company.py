@@ -53,6 +53,14 @@ class ResCompany(models.Model):
         help="Bank journal used for payments notified by the payment webhook "
         "when the notification names none.",
     )
+    # The company's own: a notice signed with it pays only this company's invoices.
+    cobranza_payment_webhook_secret = fields.Char(
+        string="Payment Webhook Secret",
+        groups="base.group_system",
+        copy=False,
+        help="Banks and wallets sign this company's payment notifications with it; a notice "
+        "signed with it is matched only against this company's invoices.",
+    )
     cobranza_plan_max_instalments = fields.Integer(string="Maximum Instalments", default=6)
     cobranza_plan_min_first_percent = fields.Integer(
         string="Minimum First Instalment (%)", default=20)
@@ -108,6 +116,18 @@ class ResCompany(models.Model):
             if not 0 <= company.cobranza_risk_medium_days <= company.cobranza_risk_high_days:
                 raise ValidationError(self.env._(
                     "Medium risk must start before high risk (days late)."))
+
+    @api.constrains("cobranza_payment_webhook_secret")
+    def _check_cobranza_payment_webhook_secret(self):
+        """Each secret names one company: the one whose invoices its notices pay."""
+        for company in self.sudo().filtered("cobranza_payment_webhook_secret"):
+            if self.sudo().search_count([
+                ("id", "!=", company.id),
+                ("cobranza_payment_webhook_secret", "=", company.cobranza_payment_webhook_secret),
+            ], limit=1):
+                raise ValidationError(self.env._(
+                    "Another company already uses this payment webhook secret: each company "
+                    "needs its own."))
 
     DEFAULT_TEMPLATES = (
         "template_preventive", "template_due", "template_overdue", "template_plan",

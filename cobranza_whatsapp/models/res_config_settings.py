@@ -59,8 +59,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_collector_id", readonly=False
     )
     cobranza_payment_webhook_secret = fields.Char(
-        string="Payment Webhook Secret",
-        config_parameter="cobranza_whatsapp.payment_webhook_secret",
+        related="company_id.cobranza_payment_webhook_secret", readonly=False,
         groups="base.group_system",
     )
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
@@ -83,8 +82,8 @@ class ResConfigSettings(models.TransientModel):
 
     @api.model
     def default_get(self, fields):
-        """Settings are filled from ir.config_parameter as superuser: a value restricted to
-        some groups (the payment webhook secret) must not reach anyone else this way."""
+        """Settings are filled from ir.config_parameter and the company as superuser: a value
+        restricted to some groups (a webhook secret) must not reach anyone else this way."""
         values = super().default_get(fields)
         return {name: value for name, value in values.items()
                 if name not in self._fields or self._has_field_access(self._fields[name], "read")}

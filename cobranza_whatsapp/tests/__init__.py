@@ -15,6 +15,7 @@ from . import test_meta_api
 from . import test_one_rule
 from . import test_payment_plan
 from . import test_payment_webhook
+from . import test_payment_company
 from . import test_phone
 from . import test_plans_rules
 from . import test_promise

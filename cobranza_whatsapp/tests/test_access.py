@@ -147,7 +147,8 @@ class TestAccessRights(AccessCommon):
         "cobranza.level": {"sequence": 3},
         "cobranza.promise": {"note": "edited"},
         "cobranza.payment.plan": {"grace_days": 4},
-        "cobranza.payment.notification": {"reason": "edited"},
+        # What a person may fix on a notification to review (the rest is the sender's).
+        "cobranza.payment.notification": {"journal_id": False},
         "cobranza.webhook.event": {"attempts": 1},
     }
 

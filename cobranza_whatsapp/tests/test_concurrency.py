@@ -220,9 +220,8 @@ class TestConcurrency(BaseCase):
         secret = "conc-secret"
         with self.env_cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            env["ir.config_parameter"].set_param("cobranza_whatsapp.payment_webhook_secret",
-                                                 secret)
             move = env["account.move"].browse(self.created["moves"][0])
+            move.company_id.cobranza_payment_webhook_secret = secret
             body = json.dumps({
                 "id": f"conc-{self.tag}", "invoice": move.name, "amount": "100.00",
                 "currency": move.currency_id.name, "date": datetime.date.today().isoformat(),
@@ -248,7 +247,7 @@ class TestConcurrency(BaseCase):
             payments = env["account.payment"].search([("partner_id", "=", move.partner_id.id)])
             self.assertEqual(len(payments), 1, "exactly one payment for the notification")
             self.assertIn(move.payment_state, ("paid", "in_payment"))
-            env["ir.config_parameter"].set_param("cobranza_whatsapp.payment_webhook_secret", "")
+            move.company_id.cobranza_payment_webhook_secret = False
             payments.action_draft()
             payments.action_cancel()
             cr.commit()

@@ -208,8 +208,7 @@ class HostileHttpCommon(CobranzaCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.wa_account.sudo().write({"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN})
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "cobranza_whatsapp.payment_webhook_secret", PAY_SECRET)
+        cls.company.sudo().cobranza_payment_webhook_secret = PAY_SECRET
         cls.move = cls._invoice(cls.customer, 300.0, days_overdue=4)
         cls.env["cobranza.cadence"]._run(cls.company, today=NOW.date(), now=NOW)
         cls.message = cls.env["cobranza.message"].search([("partner_id", "=", cls.customer.id)])
@@ -503,8 +502,7 @@ class TestHostileText(LiveAccountCommon, HttpCase):
         super().setUpClass()
         cls.wa_account.sudo().write({"app_secret": APP_SECRET})
         cls.company.cobranza_pdf_mode = "link"  # no PDF rendering: the values are the point
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "cobranza_whatsapp.payment_webhook_secret", PAY_SECRET)
+        cls.company.sudo().cobranza_payment_webhook_secret = PAY_SECRET
 
     def post_meta(self, payload):
         """Meta's delivery, then the processing cron's run that the answer leaves it to."""
@@ -662,8 +660,7 @@ class TestSecretsStayOutOfLogs(LiveAccountCommon, HttpCase):
         cls.wa_account.sudo().write({"access_token": cls.TOKEN, "app_secret": APP_SECRET,
                                      "verify_token": VERIFY_TOKEN})
         cls.company.cobranza_pdf_mode = "link"
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "cobranza_whatsapp.payment_webhook_secret", PAY_SECRET)
+        cls.company.sudo().cobranza_payment_webhook_secret = PAY_SECRET
         cls.secrets = [cls.TOKEN, APP_SECRET, VERIFY_TOKEN, PAY_SECRET]
         # The customer's number however it could be written: E.164, Meta's wa_id, national.
         cls.phone_forms = ["51987654321", "987654321", "987 654 321"]

@@ -15,8 +15,7 @@ class TestPaymentWebhook(CobranzaCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "cobranza_whatsapp.payment_webhook_secret", SECRET)
+        cls.company.sudo().cobranza_payment_webhook_secret = SECRET
         cls.bank = cls.company_data["default_journal_bank"]
 
     def post(self, body, secret=SECRET, signature=None, raw=None):
@@ -142,8 +141,7 @@ class TestPaymentWebhook(CobranzaCommon, HttpCase):
         self.assertEqual(move.payment_state, "not_paid")
 
     def test_no_secret_configured_refuses_everything(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            "cobranza_whatsapp.payment_webhook_secret", "")
+        self.company.sudo().cobranza_payment_webhook_secret = False
         move = self._invoice(self.customer, 500.0, days_overdue=5)
         response = self.post(self.notice(move, 500), secret="")
         self.assertEqual(response.status_code, 401)

@@ -105,3 +105,14 @@ def parse_notification(body):
         "payer_phone": _text(payer, "phone", 64),
         "payer_document": _text(payer, "document", 64),
     }
+
+
+def date_problem(date, earliest, today):
+    """Why a payment date cannot be true, or None: a bank does not pay an invoice before
+    it was issued (``earliest``, the invoices' first date) nor in the future (``today``,
+    the company's). A year 1 or 2099 is a typo or a forgery, for a person to see."""
+    if date > today:
+        return "future"
+    if earliest and date < earliest:
+        return "before_invoice"
+    return None
