@@ -288,6 +288,8 @@ class CobranzaMessageInbound(models.AbstractModel):
 
     def _on_promise(self, result, today):
         date = result.promise_date or today + datetime.timedelta(days=UNDATED_PROMISE_DAYS)
+        if self.env["cobranza.promise"]._hand_over_beyond_horizon(self, result, date, today):
+            return
         promise = self.env["cobranza.promise"].sudo()._record(
             self.partner_id, self._open_moves(), date,
             amount=float(result.amount) if result.amount else None, message=self,

@@ -1,6 +1,9 @@
 import datetime
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import format_amount, format_date
 
 from ..tools.receivable import is_open
@@ -81,6 +84,16 @@ class CobranzaPromise(models.Model):
                 amount=format_amount(self.env, promise.amount, promise.currency_id),
                 date=format_date(self.env, promise.date) if promise.date else "-")
 
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("date", "company_id")
+    def _check_date_horizon(self):
+        """A promise pauses reminders until its date: not for years on a typo."""
+        for promise in self.filtered(lambda p: p.state == "open" and p.date):
+            problem = self._horizon_problem(promise.company_id, promise.date)
+            if problem:
+                raise ValidationError(problem)
+
     # === CRUD METHODS === #
 
     @api.model_create_multi
@@ -112,6 +125,34 @@ class CobranzaPromise(models.Model):
         if amount is not None:
             values["amount"] = amount
         return self.create(values)
+
+    @api.model
+    def _horizon_problem(self, company, date, today=None):
+        """Why a promise for `date` may not pause the company's reminders, or None."""
+        today = today or fields.Date.context_today(self)
+        horizon = company.cobranza_promise_horizon_days
+        if date <= today + datetime.timedelta(days=horizon):
+            return None
+        return self.env._(
+            "The promised date %(date)s is more than %(days)s days away (the company's "
+            "promised date horizon): it does not pause the reminders; agree on a nearer date "
+            "with the customer.", date=format_date(self.env, date), days=horizon)
+
+    @api.model
+    def _hand_over_beyond_horizon(self, message, result, date, today):
+        """A reply promising a date beyond the horizon records no promise: a person agrees
+        on a real date with the customer. Returns whether it was handed over."""
+        problem = self._horizon_problem(message.company_id, date, today)
+        if not problem:
+            return False
+        message.needs_person = True
+        message._hand_to_person(result, today)
+        # Where the collector's activity points: why the reply is theirs.
+        message.partner_id.sudo().message_post(
+            body=Markup("<p>%s</p>") % problem, message_type="comment",
+            subtype_xmlid="mail.mt_note")
+        message.action_taken = problem
+        return True
 
     @api.model
     def _action_new(self, partner, moves):

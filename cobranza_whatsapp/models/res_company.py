@@ -61,6 +61,12 @@ class ResCompany(models.Model):
         help="Banks and wallets sign this company's payment notifications with it; a notice "
         "signed with it is matched only against this company's invoices.",
     )
+    cobranza_promise_horizon_days = fields.Integer(
+        string="Promised Date Horizon (days)",
+        default=45,
+        help="A promise to pay later than this many days from today does not pause the "
+        "reminders: a reply promising it goes to a person, a collector cannot record it.",
+    )
     cobranza_plan_max_instalments = fields.Integer(string="Maximum Instalments", default=6)
     cobranza_plan_min_first_percent = fields.Integer(
         string="Minimum First Instalment (%)", default=20)
@@ -116,6 +122,12 @@ class ResCompany(models.Model):
             if not 0 <= company.cobranza_risk_medium_days <= company.cobranza_risk_high_days:
                 raise ValidationError(self.env._(
                     "Medium risk must start before high risk (days late)."))
+
+    @api.constrains("cobranza_promise_horizon_days")
+    def _check_cobranza_promise_horizon(self):
+        if any(company.cobranza_promise_horizon_days < 1 for company in self):
+            raise ValidationError(self.env._(
+                "The promised date horizon must be at least one day."))
 
     @api.constrains("cobranza_payment_webhook_secret")
     def _check_cobranza_payment_webhook_secret(self):

@@ -62,6 +62,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_payment_webhook_secret", readonly=False,
         groups="base.group_system",
     )
+    cobranza_promise_horizon_days = fields.Integer(
+        related="company_id.cobranza_promise_horizon_days", readonly=False)
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")
