@@ -42,6 +42,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/cobranza_work_item_views.xml",
+        "views/cobranza_work_item_close_views.xml",
         "views/cobranza_kpi_alert_views.xml",
         "views/cobranza_dashboard_views.xml",
         "report/cobranza_message_report_views.xml",

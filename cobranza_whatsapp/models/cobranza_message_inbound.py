@@ -254,6 +254,9 @@ class CobranzaMessageInbound(models.AbstractModel):
     def _hand_to_person(self, result, today=None):
         partner = self.partner_id.sudo().with_company(self.company_id)
         partner.cobranza_handoff = True
+        # The reply waits in the work queue until a collector closes it (which ends the
+        # hand-off).
+        self.sudo().needs_person = True
         collector = partner._cobranza_collector(self.company_id)
         activity_type = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
         existing = partner.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)

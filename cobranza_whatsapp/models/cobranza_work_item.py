@@ -1,6 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from ..tools.receivable import OPEN_RECEIVABLE_WHERE
 from .account_move import COLLECTION_STATES
@@ -194,13 +194,37 @@ class CobranzaWorkItem(models.Model):
         }
 
     def action_done(self):
-        """Handled: a hand-off or dispute resumes the reminders; the rest leave the queue.
+        """Ask what came of the items, then close them (the wizard calls ``_close``)."""
+        self.check_access("read")
+        if any(item.kind == "payment" for item in self):
+            raise UserError(self.env._(
+                "A payment to review leaves the queue when it is applied or rejected on "
+                "its payment notification."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Close Work Items"),
+            "res_model": "cobranza.work.item.close",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def _close(self, outcome, note=None):
+        """Handled, with `outcome`: the hand-off ends and the reminders resume for the
+        customer in the item's company (a dispute is cleared, a reply or a broken promise
+        leaves the queue); the customer's history says who closed it and how, and the
+        collection calls planned for it are done.
 
         Collectors read invoices but do not edit them (that is the accountants' right):
-        closing the item clears the one flag on its invoice as superuser, once the item
-        itself (the queue's access rights and company rule) is the collector's to close."""
+        closing the item clears the flags as superuser, once the item itself (the queue's
+        access rights and company rule) is the collector's to close."""
         self.check_access("read")
         done = self.env["cobranza.work.done"]
+        labels = dict(self.env["cobranza.work.item.close"]._fields["outcome"]
+                      ._description_selection(self.env))
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        call = self.env.ref("cobranza_whatsapp.mail_activity_type_collection_call")
         for item in self:
             if item.kind == "payment":
                 raise UserError(self.env._(
@@ -212,4 +236,18 @@ class CobranzaWorkItem(models.Model):
                 item.move_id.sudo().cobranza_disputed = False
             else:
                 done._mark(item.kind, item.message_id.id or item.promise_id.id)
+                item.message_id.sudo().filtered("needs_person").needs_person = False
+            partner = item.partner_id.sudo().with_company(item.company_id)
+            if partner.cobranza_handoff:
+                partner.cobranza_handoff = False
+            body = plaintext2html(self.env._(
+                "%(kind)s closed by %(user)s: %(outcome)s.", kind=kinds[item.kind],
+                user=self.env.user.name, outcome=labels[outcome],
+            ) + (f"\n{note}" if note else ""))
+            for record in (partner, item.move_id.sudo()):
+                if record:
+                    record.message_post(body=body, message_type="comment",
+                                        subtype_xmlid="mail.mt_note")
+            partner.activity_ids.filtered(lambda a: a.activity_type_id == call).action_feedback(
+                feedback=labels[outcome])
         return True

@@ -8,6 +8,17 @@ from odoo.tests import Form, tagged
 from .common import CobranzaCommon
 
 
+def close(items, user=None, outcome="solved", note=None):
+    """Done in the queue: the collector picks an outcome in the wizard it opens."""
+    items = items.with_user(user) if user else items
+    action = items.action_done()
+    wizard = Form(items.env[action["res_model"]].with_context(action["context"]))
+    wizard.outcome = outcome
+    if note:
+        wizard.note = note
+    wizard.save().action_close()
+
+
 @tagged("post_install", "-at_install")
 class TestWorkQueue(CobranzaCommon):
     """What needs a person shows up, most money at risk first, and leaves when handled."""
@@ -22,6 +33,7 @@ class TestWorkQueue(CobranzaCommon):
     def _items(self, **domain):
         return self.env["cobranza.work.item"].search(
             [(key, "=", value) for key, value in domain.items()])
+
 
     def test_items_of_every_kind_by_amount_at_risk(self):
         big = self._invoice(self.late, 1000.0, days_overdue=20)
@@ -57,6 +69,31 @@ class TestWorkQueue(CobranzaCommon):
             [("collector_id", "=", self.collector.id)])
         self.assertEqual(set(mine.mapped("kind")), {"handoff", "failed", "broken_promise"})
 
+    def test_done_on_a_reply_handed_to_a_person_ends_the_hand_off(self):
+        """Reported: marking the work item Done left the customer handed off and reminders
+        stopped for good."""
+        move = self._invoice(self.late, 400.0, days_overdue=4)
+        reply = self.env["cobranza.message"].create({
+            "direction": "in", "state": "received", "partner_id": self.late.id,
+            "company_id": self.company.id, "body": "Quiero hablar con una persona"})
+        reply._understand({})
+        self.assertTrue(self.late.cobranza_handoff)
+        self.assertEqual(self.run_cadence()["messages"], 0, "a person owns the case")
+        self.assertTrue(self.late.activity_ids)
+        (item,) = self._items(partner_id=self.late.id, kind="reply")
+        close(item, self.collector, outcome="follow_up", note="Paga el viernes")
+        self.assertFalse(self.late.cobranza_handoff)
+        self.assertFalse(self._items(partner_id=self.late.id))
+        self.assertFalse(self.late.activity_ids, "the collection call is done")
+        notes = " ".join(self.late.message_ids.mapped("body"))
+        self.assertIn("Talked to the customer: reminders resume", notes)
+        self.assertIn("Paga el viernes", notes)
+        self.assertIn("Carla Collector", notes)
+        # The cadence takes the customer back.
+        self.assertEqual(self.run_cadence()["messages"], 1)
+        self.assertEqual(self.messages_for(self.late).filtered(
+            lambda m: m.direction == "out").move_ids, move)
+
     def test_items_leave_the_queue_when_handled(self):
         move = self._invoice(self.late, 400.0, days_overdue=10)
         move.cobranza_handoff = True
@@ -66,12 +103,12 @@ class TestWorkQueue(CobranzaCommon):
         items = self._items(partner_id=self.late.id)
         self.assertEqual(sorted(items.mapped("kind")), ["handoff", "reply"])
         # Done on a hand-off gives the invoice back to the automation.
-        items.filtered(lambda i: i.kind == "handoff").with_user(self.collector).action_done()
+        close(items.filtered(lambda i: i.kind == "handoff"), self.collector)
         self.assertFalse(move.cobranza_handoff)
         # A reply leaves when a collector marks it done, once even if two do.
         item = self._items(kind="reply")
-        item.with_user(self.collector).action_done()
-        item.with_user(self.collector).action_done()
+        close(item, self.collector)
+        item.with_user(self.collector)._close("solved")
         self.assertFalse(self._items(partner_id=self.late.id))
         self.assertEqual(self.env["cobranza.work.done"].search_count(
             [("res_id", "=", reply.id)]), 1)
@@ -148,7 +185,7 @@ class TestCollectorsOwnPlace(CobranzaCommon):
         invoice = Form(self.env[action["res_model"]].with_user(self.only_collector).browse(
             action["res_id"]))
         self.assertEqual((invoice.name, invoice.cobranza_state), (handed.name, "handoff"))
-        items.action_done()
+        close(items)
         self.assertFalse(handed.cobranza_handoff, "the automation takes the invoice back")
         self.assertFalse(disputed.cobranza_disputed)
         self.assertFalse(Item.search([("kind", "in", ("handoff", "dispute"))]))
