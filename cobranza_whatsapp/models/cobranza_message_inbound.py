@@ -5,7 +5,7 @@ import time
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import format_datetime, plaintext2html
+from odoo.tools import format_date, format_datetime, plaintext2html
 
 from ..tools import intent as intent_tools
 from ..tools import meta_api, receivable
@@ -297,7 +297,8 @@ class CobranzaMessageInbound(models.AbstractModel):
             self.partner_id, self._open_moves(), date,
             amount=float(result.amount) if result.amount else None, message=self,
             note=self.body)
-        self.action_taken = self.env._("Promise to pay recorded for %(date)s", date=promise.date)
+        self.action_taken = self.env._("Promise to pay recorded for %(date)s",
+                                       date=format_date(self.env, promise.date))
 
     def _on_plan(self, result, today):
         queued = self.sudo()._queue_purpose(self.partner_id, self._open_moves(), "plan")

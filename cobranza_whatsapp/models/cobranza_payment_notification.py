@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, float_compare, format_date
+from odoo.tools import SQL, float_compare, format_amount, format_date
 
 from ..tools import payment_notice
 
@@ -210,7 +210,8 @@ class CobranzaPaymentNotification(models.Model):
                          precision_rounding=currency.rounding) > 0:
             return self.env._(
                 "The amount %(amount)s is above what is owed (%(residual)s).",
-                amount=notice["amount"], residual=currency.round(residual),
+                amount=format_amount(self.env, float(notice["amount"]), currency),
+                residual=format_amount(self.env, residual, currency),
             )
         journal = self._journal(notice.get("journal"), self.company_id)
         if not journal:

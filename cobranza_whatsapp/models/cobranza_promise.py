@@ -188,5 +188,5 @@ class CobranzaPromise(models.Model):
             promise.state = "broken"
             promise.partner_id._cobranza_commitment_broken(unpaid, promise, self.env._(
                 "The promise to pay by %(date)s was not kept: the reminders resume.",
-                date=promise.date), tell_customer=True)
+                date=format_date(self.env, promise.date)), tell_customer=True)
         return len(due)

@@ -199,16 +199,24 @@ class CobranzaWhatsappTemplate(models.Model):
         """Body parameters in placeholder order, checked against Meta's limits before sending."""
         self.ensure_one()
         params = []
-        for var in self.variable_ids.sorted("position"):
+        for var, value in zip(self.variable_ids.sorted("position"), self._param_values(values),
+                              strict=True):
             label = dict(var._fields["source"]._description_selection(self.env)).get(var.source)
-            params.append(meta_api.check_param(str(values.get(var.source) or ""), label))
+            params.append(meta_api.check_param(value, label))
         return params
 
     def _render_text(self, values):
         """What the customer reads, for the chatter and the preview."""
         self.ensure_one()
-        params = [str(values.get(var.source) or "") for var in self.variable_ids.sorted("position")]
-        return formatting.render_body(self.body or "", params)
+        return formatting.render_body(self.body or "", self._param_values(values))
+
+    def _param_values(self, values):
+        """Each variable's value in placeholder order, as it reads in the body."""
+        return [
+            formatting.fit_to_text(self.body, f"{{{{{var.position}}}}}",
+                                   str(values.get(var.source) or ""))
+            for var in self.variable_ids.sorted("position")
+        ]
 
     # === RENDERING AND PAYLOADS === #
 
@@ -226,13 +234,17 @@ class CobranzaWhatsappTemplate(models.Model):
     def _render_values_for(self, partner, moves, company, paid=False):
         """The invoice and customer values a template can show, formatted for the customer."""
         moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
-        locale = formatting.odoo_lang_to_locale(partner.lang, partner.country_id.code)
+        # The template's language (the customer reads a Spanish text) in the customer's
+        # country's formats; the partner's own language where no template is involved.
+        language = self[:1].language if len(self) == 1 else None
+        locale = formatting.odoo_lang_to_locale(language or partner.lang,
+                                                partner.country_id.code)
         by_currency = {}
         for move in moves:
             value = move.amount_total - move.amount_residual if paid else move.amount_residual
             by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + value
         amount = " + ".join(
-            formatting.format_amount(total, currency.name, locale)
+            formatting.format_amount(total, currency.name, locale, symbol=currency.symbol)
             for currency, total in by_currency.items()
         )
         oldest = moves[:1]

@@ -3,6 +3,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from ..tools import meta_api, sample_document
 
@@ -263,7 +264,7 @@ class CobranzaWhatsappTemplateReview(models.AbstractModel):
             if timestamp else fields.Datetime.now() + datetime.timedelta(days=1)
         notice = self.env._("Meta will change the category to %(category)s on %(date)s.",
                             category=self._category_label(future),
-                            date=fields.Datetime.to_string(when)[:16])
+                            date=format_datetime(self.env, when, dt_format="short"))
         self.category_notice = notice
         self.message_post(body=notice)
         managers = self.env.ref("cobranza_whatsapp.group_cobranza_manager").user_ids

@@ -515,6 +515,6 @@ class ResPartner(models.Model):
                 "Invoices %(invoices)s, %(amount)s overdue. The automation waits while "
                 "you own this case; see the Collections tab for the history.",
                 invoices=", ".join(moves.browse(invoice_ids).mapped("name")),
-                amount=f"{step.amount:,.2f}",
+                amount=format_amount(self.env, step.amount, company.currency_id),
             ),
         } for step, level, invoice_ids in handoffs])

@@ -25,6 +25,29 @@ class TestFormatAmount(BaseCase):
             with self.subTest(currency=currency, locale=locale):
                 self.assertEqual(formatting.format_amount(amount, currency, locale), expected)
 
+    def test_a_currency_foreign_to_the_locale_keeps_its_own_sign(self):
+        """Reported: "PEN5.470,19" for a Chilean customer billed in soles."""
+        self.assertEqual(formatting.format_amount(5470.19, "PEN", "es_CL", symbol="S/"),
+                         "S/ 5.470,19")
+        self.assertEqual(formatting.format_amount(5470.19, "PEN", "es_PE", symbol="S/"),
+                         "S/ 5,470.19")
+        self.assertEqual(formatting.format_amount(1250, "EUR", "es_ES", symbol="€"),
+                         "1.250,00 €")
+        self.assertEqual(formatting.format_amount(1250, "EUR", "es_PE", symbol="€"),
+                         "€ 1,250.00")
+        # Without Odoo's sign, Babel's ISO code stays (unambiguous, if less friendly).
+        self.assertEqual(formatting.format_amount(5470.19, "PEN", "es_CL"), "PEN5.470,19")
+        # A dollar sign still says which dollar.
+        self.assertEqual(formatting.format_amount(100, "USD", "es_CL", symbol="$"),
+                         "US$100,00")
+
+    def test_a_value_ending_with_a_period_before_the_texts_own(self):
+        body = "Gracias por su pago a {{1}}. Atentamente, {{2}}"
+        self.assertEqual(formatting.fit_to_text(body, "{{1}}", "Andina S.A.C."), "Andina S.A.C")
+        self.assertEqual(formatting.fit_to_text(body, "{{2}}", "Andina S.A.C."),
+                         "Andina S.A.C.")
+        self.assertEqual(formatting.fit_to_text(body, "{{1}}", "Andina SAC"), "Andina SAC")
+
     def test_no_breaking_spaces_survive(self):
         for currency, locale in (("PEN", "es_PE"), ("EUR", "es_ES"), ("CRC", "es_CR")):
             with self.subTest(currency=currency):

@@ -46,7 +46,8 @@ def _locale(locale):
     return Locale.parse(FALLBACK_LOCALE)
 
 
-def format_amount(amount: Decimal | float | int, currency_code: str, locale: str | None) -> str:
+def format_amount(amount: Decimal | float | int, currency_code: str, locale: str | None,
+                  symbol: str | None = None) -> str:
     """The amount as the customer's locale writes it, unambiguous about the currency.
 
     Rules, in order:
@@ -58,6 +59,9 @@ def format_amount(amount: Decimal | float | int, currency_code: str, locale: str
     * When the symbol shown is a bare ``$``, the ISO code follows (``$1,250.00 MXN``,
       ``$ 1.250,00 COP``, ``$1,250.00 USD``): a dozen currencies share that sign, and a
       customer who reads a peso amount as dollars pays the wrong amount.
+    * Where the locale has no sign of its own for the currency (Babel writes ``PEN5.470,19``
+      for soles in Chile), ``symbol`` (the currency's own, as Odoo keeps it) is written
+      with the locale's separators: ``S/ 5.470,19``.
     * No-break spaces become plain spaces.
     """
     babel_locale = _locale(locale)
@@ -66,9 +70,24 @@ def format_amount(amount: Decimal | float | int, currency_code: str, locale: str
     value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
     value = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     text = _plain(format_currency(value, code, locale=babel_locale))
-    if get_currency_symbol(code, babel_locale) == "$":
+    shown = get_currency_symbol(code, babel_locale)
+    if symbol and shown == code and symbol != code:
+        sign = re.escape(symbol)
+        text = text.replace(code, symbol)
+        text = re.sub(rf"{sign}(?=[\d-])", f"{symbol} ", text)
+        text = re.sub(rf"(?<=\d){sign}", f" {symbol}", text)
+        shown = symbol
+    if shown == "$":
         text = f"{text} {code}"
     return text
+
+
+def fit_to_text(text: str, placeholder: str, value: str) -> str:
+    """`value` as it reads where `placeholder` stands in `text`: a value ending with a
+    period before a period of the text loses its own ("… S.A.C." + "." is not "S.A.C..")."""
+    if value.endswith(".") and f"{placeholder}." in (text or ""):
+        return value[:-1]
+    return value
 
 
 def format_date(d: date | datetime, locale: str | None, style: str = "long") -> str:
