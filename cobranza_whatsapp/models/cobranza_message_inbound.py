@@ -301,12 +301,21 @@ class CobranzaMessageInbound(models.AbstractModel):
                                        date=format_date(self.env, promise.date))
 
     def _on_plan(self, result, today):
-        queued = self.sudo()._queue_purpose(self.partner_id, self._open_moves(), "plan")
-        if queued:
-            self.action_taken = self.env._("Payment plan offer sent")
-        else:
+        """A plan proposed within the company's rules and a collector asked to agree it:
+        never the offer again (it asks for this very answer)."""
+        plan, problem = self.env["cobranza.payment.plan"].sudo()._propose(
+            self.partner_id, self._open_moves(), message=self)
+        if not plan:
             self._hand_to_person(result, today)
-            self.action_taken = self.env._("No plan offer template: handed to a person")
+            self.action_taken = problem
+        elif problem:
+            self.sudo().needs_person = True
+            self.action_taken = self.env._(
+                "Payment plan %(plan)s proposed, outside the rules: a person decides",
+                plan=plan.name)
+        else:
+            self.action_taken = self.env._(
+                "Payment plan %(plan)s proposed for a collector to agree", plan=plan.name)
 
     def _on_dispute(self, result, today):
         moves = self.move_ids or self._open_moves()

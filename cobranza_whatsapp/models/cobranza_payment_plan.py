@@ -2,6 +2,7 @@ import datetime
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
 
 from ..tools import plans
 from ..tools.receivable import is_open
@@ -171,6 +172,51 @@ class CobranzaPaymentPlan(models.Model):
         if problems:
             raise UserError("\n".join(self.env._(message, **params)
                                       for message, params in problems))
+
+    @api.model
+    def _propose(self, partner, moves, message=None):
+        """The customer asked for a plan: a proposal within the company's limits, for a
+        collector to agree with the customer and activate, with an activity that says so.
+        A customer with a plan proposed or running gets no second one. Returns
+        (plan, problem): problem says why the proposal is outside the rules (a person
+        decides then), False when it is within them."""
+        partner = partner.commercial_partner_id
+        company = moves[:1].company_id or self.env.company
+        plan = self.search([("partner_id", "=", partner.id), ("company_id", "=", company.id),
+                            ("state", "in", ("draft", "active"))], limit=1)
+        if not plan:
+            moves = moves.filtered(is_open)
+            if len(moves.currency_id) > 1:
+                currency = company.currency_id & moves.currency_id or moves[:1].currency_id
+                moves = moves.filtered(lambda m: m.currency_id == currency)
+            if not moves:
+                return self.browse(), self.env._("There is no open invoice to put in a plan.")
+            total = sum(moves.mapped("amount_residual"))
+            count = max(1, min(DEFAULT_INSTALMENTS, company.cobranza_plan_max_instalments))
+            first = plans.minimum_first_instalment(
+                total, count, company.cobranza_plan_min_first_percent,
+                digits=moves.currency_id.decimal_places)
+            plan = self._create_plan(
+                partner, moves, count, fields.Date.context_today(self), first_amount=first,
+                message=message)
+        problem = False
+        if plan.state == "draft":
+            try:
+                plan._check_policy()
+            except UserError as error:
+                problem = str(error)
+        collector = partner._cobranza_collector(company)
+        plan_activity = self.env.ref("mail.mail_activity_data_todo")
+        if not plan.activity_ids.filtered(lambda a: a.activity_type_id == plan_activity):
+            note = self.env._(
+                "The customer asked for a payment plan on WhatsApp. Agree the instalments "
+                "with them and activate the plan; the reminders follow it then.")
+            if problem:
+                note = f"{note}\n{self.env._('Outside the rules: %(problem)s', problem=problem)}"
+            plan.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", user_id=collector.id,
+                summary=self.env._("Agree the payment plan"), note=plaintext2html(note))
+        return plan, problem
 
     @api.model
     def _create_plan(self, partner, moves, count, first_date, interval="monthly",

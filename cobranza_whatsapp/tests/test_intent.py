@@ -568,6 +568,15 @@ class TestQuickReplies(BaseCase):
         result = intent.detect_intent("", TODAY, payload="PLAN")
         self.assertEqual((result.intent, result.reference), ("plan", None))
 
+    def test_the_plan_offers_own_answer_typed(self):
+        """The plan offer asks to reply «Necesito un plan»: typed, it is a plan request."""
+        for text in ("Necesito un plan", "necesito un plan porfa", "Quiero un plan",
+                     "me pueden dar un plan?"):
+            with self.subTest(text=text):
+                self.assertEqual(intent.detect_intent(text, TODAY).intent, "plan")
+        self.assertNotEqual(intent.detect_intent("ya tengo un plan para pagar el viernes",
+                                                 TODAY).intent, "plan")
+
     def test_every_payload_maps(self):
         for code, expected in intent.QUICK_REPLY_PAYLOADS.items():
             result = intent.detect_intent("whatever the button says", TODAY, payload=f"{code}:X")

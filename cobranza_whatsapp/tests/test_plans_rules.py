@@ -62,3 +62,15 @@ class TestSettle(BaseCase):
         _states, broken, completed = plans.settle(self.schedule, 1000, D(2026, 5, 1))
         self.assertTrue(completed)
         self.assertFalse(broken)
+
+    def test_minimum_first_instalment(self):
+        # Equal thirds give 33 %: a 40 % minimum asks for a larger first one.
+        self.assertEqual(plans.minimum_first_instalment(1000, 3, 40), Decimal("400.00"))
+        self.assertIsNone(plans.minimum_first_instalment(1000, 3, 30))
+        self.assertIsNone(plans.minimum_first_instalment(1000, 0, 40))
+        schedule = plans.build_schedule(1000, 3, datetime.date(2026, 12, 1),
+                                        first_amount=plans.minimum_first_instalment(1000, 3, 40))
+        self.assertEqual([amount for _d, amount in schedule],
+                         [Decimal("400.00"), Decimal("300.00"), Decimal("300.00")])
+        self.assertFalse(plans.check_limits(1000, 3, schedule[0][1], max_instalments=6,
+                                            min_first_percent=40))

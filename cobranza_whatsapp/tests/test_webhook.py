@@ -292,13 +292,45 @@ class TestWebhook(CobranzaCommon, HttpCase):
         self.assertTrue(activity)
         self.assertEqual(self.run_cadence()["steps"], 0, "a person owns the case")
 
-    def test_plan_request_sends_the_offer(self):
-        _move, _message = self.sent_message()
-        inbound = self.reply("no puedo pagar todo junto, ¿me dan cuotas?")
-        self.assertEqual(inbound.intent, "plan")
-        offer = self.messages_for(self.customer).filtered(
+    def test_plan_request_proposes_a_plan_within_the_rules_once(self):
+        """Reported: pressing "Necesito un plan" three times sent three offers, and made
+        no plan and no activity."""
+        self.customer.cobranza_collector_id = self.collector
+        self.company.cobranza_plan_min_first_percent = 40
+        move, _message = self.sent_message()
+        for text in ("no puedo pagar todo junto, ¿me dan cuotas?", "Necesito un plan",
+                     "necesito un plan porfa"):
+            inbound = self.reply(text)
+            self.assertEqual(inbound.intent, "plan", text)
+        offers = self.messages_for(self.customer).filtered(
             lambda m: m.direction == "out" and m.template_id.purpose == "plan")
-        self.assertEqual(len(offer), 1)
+        self.assertFalse(offers, "the offer asks for this answer: never sent again")
+        plan = self.env["cobranza.payment.plan"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(plan), 1)
+        self.assertEqual((plan.state, plan.move_ids), ("draft", move))
+        self.assertEqual(len(plan.line_ids), 3)
+        self.assertAlmostEqual(sum(plan.line_ids.mapped("amount")), move.amount_residual)
+        first = plan.line_ids.sorted("date")[0].amount
+        self.assertGreaterEqual(first * 100, move.amount_residual * 40 - 0.01,
+                                "the first instalment respects the managers' minimum")
+        activities = plan.activity_ids
+        self.assertEqual((len(activities), activities.user_id), (1, self.collector))
+        self.assertIn("proposed", inbound.action_taken)
+        self.assertFalse(inbound.needs_person)
+        # The collector agrees it with the customer: the reminders follow the plan.
+        plan.with_user(self.collector).action_activate()
+        self.assertEqual(plan.state, "active")
+        self.assertTrue(move.cobranza_paused_until, "reminders wait for the plan")
+
+    def test_plan_request_outside_the_rules_goes_to_a_person_with_the_proposal(self):
+        self.customer.cobranza_risk_manual = "high"  # high risk: no plans (Settings)
+        _move, _message = self.sent_message()
+        inbound = self.reply("¿me pueden dar cuotas?")
+        plan = self.env["cobranza.payment.plan"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(plan.state, "draft")
+        self.assertTrue(inbound.needs_person)
+        self.assertIn("outside the rules", inbound.action_taken)
+        self.assertIn("do not qualify", str(plan.activity_ids.note))
 
     def test_unclear_or_angry_goes_to_a_person(self):
         _move, _message = self.sent_message()

@@ -495,7 +495,10 @@ RULES = (
                        r"una parte|(?:llegar a|hacer) un (?:acuerdo|arreglo)|negociar|"
                        r"abonar (?:algo|una parte|parte|lo que|cada|semanal|mensual)|"
                        r"instal+ments?|payment plan|in parts|partial payments?|"
-                       r"work something out)\b"),
+                       r"work something out|"
+                       # the plan offer's own answer, «Necesito un plan», typed
+                       r"(?:necesit\w*|quier\w*|quisiera|solicit\w*|pido|den|denme|dar(?:me|nos)?)"
+                       r" (?:un |el |algun )?plan)\b"),
     _rule("plan", 2.5, r"\bno (?:puedo|podemos|podre|podria|alcanzo a|tengo como|tenemos como|"
                        r"me alcanza para|nos alcanza para|me da para|voy a poder) "
                        r"(?:pagar|cancelar|cubrir)(?:lo|la|le|les)? "

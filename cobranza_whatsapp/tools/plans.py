@@ -47,6 +47,17 @@ def build_schedule(total, count, first_date, interval="monthly", first_amount=No
     return list(zip(dates, amounts, strict=True))
 
 
+def minimum_first_instalment(total, count, min_first_percent, digits=2):
+    """The first instalment of an equal split, or the managers' minimum share of the total
+    when an equal split falls short of it (None: equal instalments do)."""
+    quantum = Decimal(1).scaleb(-digits)
+    total = Decimal(str(total))
+    if not count or total <= 0 or Decimal(min_first_percent) * count <= 100:
+        return None
+    first = (total * Decimal(min_first_percent) / 100).quantize(quantum, ROUND_HALF_UP)
+    return min(first, total)
+
+
 def check_limits(total, count, first_amount, *, max_instalments, min_first_percent):
     """The reasons a plan breaks the managers' limits (empty when it is acceptable)."""
     problems = []
