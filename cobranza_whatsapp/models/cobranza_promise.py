@@ -43,6 +43,13 @@ class CobranzaPromise(models.Model):
     )
     source_message_id = fields.Many2one("cobranza.message", string="From Message",
                                         index="btree_not_null")
+    residual_at_promise = fields.Monetary(
+        string="Owed When Promised", currency_field="currency_id", readonly=True, copy=False,
+        help="What the invoices owed when the promise was made: what was paid since is "
+        "measured from it.")
+    amount_paid = fields.Monetary(
+        string="Paid Since", currency_field="currency_id", compute="_compute_amount_paid",
+        help="Paid on the promise's invoices since it was made.")
     note = fields.Text()
 
     # === COMPUTE METHODS === #
@@ -72,6 +79,12 @@ class CobranzaPromise(models.Model):
                 promise.currency_id = promise.currency_id or company_currency
                 promise.amount = promise.amount
 
+    @api.depends("move_ids.amount_residual", "residual_at_promise")
+    def _compute_amount_paid(self):
+        for promise in self:
+            promise.amount_paid = max(
+                promise.residual_at_promise - promise._owed(), 0.0)
+
     @api.depends("partner_id", "amount", "currency_id", "date")
     def _compute_display_name(self):
         for promise in self:
@@ -99,6 +112,8 @@ class CobranzaPromise(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         promises = super().create(vals_list)
+        for promise in promises:
+            promise.residual_at_promise = promise._owed()
         promises._pause_reminders()
         return promises
 
@@ -172,6 +187,23 @@ class CobranzaPromise(models.Model):
     def _mark_kept(self):
         self.filtered(lambda p: p.state == "open").write({"state": "kept"})
 
+    def _owed(self):
+        """What the promise's invoices owe now, in the promise's currency."""
+        self.ensure_one()
+        moves = self.move_ids
+        if len(moves.currency_id) == 1 and moves.currency_id == self.currency_id:
+            return sum(moves.mapped("amount_residual"))
+        return sum(moves.mapped("amount_residual_signed"))
+
+    def _is_kept(self):
+        """Kept when the invoices are paid, or when what the customer promised (a part:
+        "le pago 500 soles el viernes") has arrived since the promise."""
+        self.ensure_one()
+        if not self.move_ids.filtered(is_open):
+            return True
+        return bool(self.amount) and self.currency_id.compare_amounts(
+            self.amount_paid, self.amount) >= 0
+
     @api.model
     def _cron_check(self, today=None):
         """Judge the promises whose date (plus a day of grace) has passed."""
@@ -181,10 +213,10 @@ class CobranzaPromise(models.Model):
             ("date", "<", today - datetime.timedelta(days=GRACE_DAYS)),
         ], limit=CHECK_BATCH_SIZE)
         for promise in due:
-            unpaid = promise.move_ids.filtered(is_open)
-            if not unpaid:
+            if promise._is_kept():
                 promise.state = "kept"
                 continue
+            unpaid = promise.move_ids.filtered(is_open)
             promise.state = "broken"
             promise.partner_id._cobranza_commitment_broken(unpaid, promise, self.env._(
                 "The promise to pay by %(date)s was not kept: the reminders resume.",

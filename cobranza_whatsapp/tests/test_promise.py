@@ -33,6 +33,36 @@ class TestPromise(CobranzaCommon):
         stats = self.run_cadence(now=NOW + datetime.timedelta(days=6))
         self.assertEqual(stats["steps"], 1, "the cadence resumes")
 
+    def test_a_partial_promise_is_kept_when_the_promised_part_arrives(self):
+        """Reported: "le pago 500 soles el viernes", 500 paid, judged broken and the
+        customer told so."""
+        move = self._invoice(self.customer, 1200.0, days_overdue=4)
+        promise = self.env["cobranza.promise"]._record(
+            self.customer, move, NOW.date() + datetime.timedelta(days=2), amount=500.0)
+        self.assertEqual((promise.amount, promise.residual_at_promise), (500.0, 1200.0))
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"payment_date": NOW.date(), "amount": 500.0})._create_payments()
+        self.assertEqual(move.payment_state, "partial")
+        self.assertEqual(promise.amount_paid, 500.0)
+        with freeze_time(NOW + datetime.timedelta(days=5)):
+            self.env["cobranza.promise"]._cron_check(today=NOW.date() + datetime.timedelta(days=5))
+        self.assertEqual(promise.state, "kept")
+        self.assertFalse(self.customer.cobranza_broken_promises)
+        self.assertFalse(self.messages_for(self.customer).filtered(
+            lambda m: m.template_id.purpose == "broken_promise"))
+
+    def test_a_partial_promise_short_of_its_amount_is_broken(self):
+        move = self._invoice(self.customer, 1200.0, days_overdue=4)
+        promise = self.env["cobranza.promise"]._record(
+            self.customer, move, NOW.date() + datetime.timedelta(days=2), amount=500.0)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"payment_date": NOW.date(), "amount": 300.0})._create_payments()
+        with freeze_time(NOW + datetime.timedelta(days=5)):
+            self.env["cobranza.promise"]._cron_check(today=NOW.date() + datetime.timedelta(days=5))
+        self.assertEqual(promise.state, "broken")
+
     def test_promise_kept_by_payment(self):
         move = self._invoice(self.customer, 400.0, days_overdue=4)
         promise = self.env["cobranza.promise"]._record(
