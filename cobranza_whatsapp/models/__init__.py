@@ -29,3 +29,5 @@ from . import cobranza_dashboard
 from . import cobranza_kpi_alert
 from . import cobranza_work_done
 from . import cobranza_work_item
+from . import sms_tracker
+from . import mail_mail

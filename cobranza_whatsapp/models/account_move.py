@@ -145,6 +145,7 @@ class AccountMove(models.Model):
 
     @api.depends("invoice_date_due", "cobranza_level_id", "company_id")
     def _compute_cobranza_next_step(self):
+        today = fields.Date.context_today(self)
         levels_by_company = {}
         for move in self:
             move.cobranza_next_level_id = False
@@ -162,9 +163,11 @@ class AccountMove(models.Model):
             if upcoming:
                 level = upcoming[0]
                 move.cobranza_next_level_id = level
-                move.cobranza_next_date = fields.Date.add(
+                # A step held back (the caps, a closed window) happens at the next run, not
+                # on a day already gone.
+                move.cobranza_next_date = max(fields.Date.add(
                     move.invoice_date_due, days=level.offset_days
-                )
+                ), today)
 
     # === CRUD METHODS === #
 

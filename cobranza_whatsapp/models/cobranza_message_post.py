@@ -20,11 +20,12 @@ class CobranzaMessagePost(models.Model):
     leaves and journals Meta's wamid once Meta answered, each in a short transaction of its
     own, so the journal survives a worker killed in the middle of a batch. The sweeper
     (:meth:`_recover_interrupted`, like ``queue_job``'s ``requeue_stuck_jobs``) then settles
-    what that worker left in ``sending``. A post whose answer was lost (a read timeout, a
-    reset once the request had left, a 2xx without a message id) stays started and
-    unfinished, marked ``answer_lost``: Meta may have taken it, and it is settled the same
-    way. No foreign key: a journaled message may be rolled back with its worker's
-    transaction, and its row must not block that.
+    what that worker left in ``sending`` (SMS and e-mail wait there for Odoo's own queues,
+    which settle them: ``models/sms_tracker.py``, ``models/mail_mail.py``). A post whose
+    answer was lost (a read timeout, a reset once the request had left, a 2xx without a
+    message id) stays started and unfinished, marked ``answer_lost``: Meta may have taken
+    it, and it is settled the same way. No foreign key: a journaled message may be rolled
+    back with its worker's transaction, and its row must not block that.
     """
 
     _name = "cobranza.message.post"
@@ -64,7 +65,7 @@ class CobranzaMessagePost(models.Model):
             SELECT m.id, j.started_at, j.finished_at, j.wamid, j.wa_id, j.answer_lost
               FROM cobranza_message m
               LEFT JOIN cobranza_message_post j ON j.message_id = m.id
-             WHERE m.state = 'sending' AND m.write_date < %s
+             WHERE m.state = 'sending' AND m.channel = 'whatsapp' AND m.write_date < %s
                FOR UPDATE OF m SKIP LOCKED
             """,
             now - INTERRUPTED_AFTER,

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..tools import meta_api, poster
+from ..tools import graph_api, meta_api, poster
 from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -209,9 +209,16 @@ class CobranzaMessageSender(models.AbstractModel):
     # === ONE MESSAGE === #
 
     def _send_one(self):
-        """Send SMS and e-mail now; for WhatsApp return what the network phase posts."""
+        """Hand SMS and e-mail to Odoo's queues; for WhatsApp return what the network phase
+        posts."""
         self.ensure_one()
         self = self._in_company_lang()  # noqa: PLW0642
+        if self._opted_out():
+            # Consent is read when the message leaves, not when it was queued: a STOP
+            # written since then stops it, on this channel and every other.
+            self._set_cancelled(self.env._("The customer opted out of this company's "
+                                           "messages: nothing is sent, on any channel."))
+            return None
         if self.template_id.purpose == "thanks" or self.kind == "text":
             return self._send_whatsapp()
         unpaid = self._unpaid_moves()
@@ -229,6 +236,16 @@ class CobranzaMessageSender(models.AbstractModel):
             self._send_email()
         return None
 
+    def _opted_out(self):
+        """Whether the customer opted out of this message's company (consent is each
+        company's own)."""
+        return self.partner_id.with_company(self.company_id).cobranza_consent == "optout"
+
+    def _simulated(self):
+        """Whether this message's company runs in the sandbox, where nothing leaves the
+        server: its SMS and e-mail are simulated too."""
+        return self._whatsapp_account().mode == "sandbox"
+
     def _whatsapp_account(self):
         return self.account_id or self.env["cobranza.whatsapp.account"].sudo().search(
             [("company_id", "=", self.company_id.id), ("active", "=", True)], limit=1
@@ -237,7 +254,7 @@ class CobranzaMessageSender(models.AbstractModel):
     def _send_whatsapp(self):
         """Checks, rendering and the payload; returns (message, account, client, payload)
         for the poster, or None when the message does not leave now."""
-        partner = self.partner_id
+        partner = self.partner_id.with_company(self.company_id)
         if self.kind == "text":  # a reply to a customer who wrote to us
             to = partner.cobranza_wa_id or (partner.cobranza_whatsapp_number or "").lstrip("+")
             reachable = to and partner.cobranza_consent != "optout"
@@ -258,12 +275,17 @@ class CobranzaMessageSender(models.AbstractModel):
         if account.throttled_until and account.throttled_until > fields.Datetime.now():
             self.next_attempt_at = account.throttled_until  # Meta asked us to slow down
             return None
+        try:
+            client = account._graph_api()
+        except graph_api.ApiUrlRefused as error:  # not Meta's address: nothing leaves
+            account.sudo()._stop(str(error))  # and the queue waits for an administrator
+            return None
         if self.kind == "text":
             payload = meta_api.build_text_payload(to, self.body or "")
             # Meta echoes it in the reply's statuses, which confirm a send whose answer was lost.
             payload["biz_opaque_callback_data"] = meta_api.callback_data(self.id)
             self._set_sending(account_id=account.id, to_number="+" + to)
-            return (self, account, account._graph_api(), payload)
+            return (self, account, client, payload)
         template = self.template_id
         if not template:
             self._set_failed(self.env._("The level has no WhatsApp template."))
@@ -291,7 +313,7 @@ class CobranzaMessageSender(models.AbstractModel):
         except meta_api.MetaError as error:  # the PDF upload failed
             self._handle_meta_error(account, error)
             return None
-        return (self, account, account._graph_api(), payload)
+        return (self, account, client, payload)
 
     def _record_outcome(self, account, outcome):
         """Meta's answer (or error) for this message, applied in the worker's transaction."""
@@ -367,7 +389,8 @@ class CobranzaMessageSender(models.AbstractModel):
         channel = level.fallback_channel if level else "none"
         if self.state not in ("failed", "cancelled"):
             self._set_cancelled(reason)
-        if channel in (False, "none") or self.fallback_of_id or self.kind == "text":
+        if channel in (False, "none", self.channel) or self.fallback_of_id or \
+                self.kind == "text" or self._opted_out():
             return self.browse()
         return self.create(self._outbound_values(
             self.partner_id, self.move_ids, self.company_id, channel=channel,
@@ -376,6 +399,8 @@ class CobranzaMessageSender(models.AbstractModel):
     # === SMS AND E-MAIL === #
 
     def _send_sms(self):
+        """Hand the SMS to Odoo's SMS queue: the message is ``sending`` until Odoo's SMS
+        service (IAP) took it (``sms.tracker``, ``models/sms_tracker.py``)."""
         moves = self._unpaid_moves()
         level = self.level_id
         partner = self.partner_id
@@ -393,10 +418,15 @@ class CobranzaMessageSender(models.AbstractModel):
             "partner_id": partner.id,
             "body": body,
         })
-        self._set_sent(body=body, to_number=sms.number, attempts=self.attempts + 1)
-        self._post_in_chatter()
+        self.env["sms.tracker"].sudo().create({"sms_uuid": sms.uuid,
+                                               "cobranza_message_id": self.id})
+        self._set_sending(body=body, to_number=sms.number)
+        if self._simulated():
+            self.env["cobranza.whatsapp.sandbox"]._simulate_sms(sms)
 
     def _send_email(self):
+        """Hand the e-mail to Odoo's mail queue: the message is ``sending`` until the mail
+        server took it (``mail.mail``, ``models/mail_mail.py``)."""
         moves = self._unpaid_moves()
         template = self.level_id.mail_template_id
         if not template:
@@ -406,9 +436,34 @@ class CobranzaMessageSender(models.AbstractModel):
             self._set_failed(self.env._("The customer has no e-mail address."))
             return
         move = moves[:1]
-        template.sudo().send_mail(move.id, force_send=False)
+        mail = self.env["mail.mail"].sudo().browse(template.sudo().send_mail(
+            move.id, force_send=False, email_values={"cobranza_message_id": self.id}))
         body = template._render_field("subject", move.ids, compute_lang=True)[move.id]
-        self._set_sent(body=body, attempts=self.attempts + 1)
+        self._set_sending(body=body)
+        if self._simulated():
+            self.env["cobranza.whatsapp.sandbox"]._simulate_email(mail)
+
+    @api.model
+    def _sms_failure_reason(self, message, failure_type, failure_reason):
+        """Why Odoo's SMS service did not take the SMS, in words for a collector."""
+        types = dict(self.env["sms.sms"]._fields["failure_type"]._description_selection(
+            self.env))
+        return self._odoo_failure_reason(
+            self.env._("The SMS was not sent: %(type)s.",
+                       type=types.get(failure_type) or failure_type or "?"), failure_reason)
+
+    @api.model
+    def _mail_failure_reason(self, mail, failure_type, failure_reason):
+        """Why the mail server did not take the e-mail, in words for a collector."""
+        types = dict(mail._fields["failure_type"]._description_selection(self.env))
+        return self._odoo_failure_reason(
+            self.env._("The e-mail was not sent: %(type)s.",
+                       type=types.get(failure_type) or failure_type or "?"), failure_reason)
+
+    @staticmethod
+    def _odoo_failure_reason(summary, detail):
+        detail = str(detail or "").strip()
+        return f"{summary} {detail[:500]}" if detail else summary
 
     # === MESSAGES FOR A PURPOSE AND FREE-FORM REPLIES === #
 
@@ -423,7 +478,7 @@ class CobranzaMessageSender(models.AbstractModel):
             ("company_id", "=", company.id), ("purpose", "=", purpose),
             ("status", "=", "approved"),
         ], limit=1)
-        if not template or partner.cobranza_consent != "optin" or \
+        if not template or partner.with_company(company).cobranza_consent != "optin" or \
                 not partner.cobranza_whatsapp_number:
             return self.browse()
         return self.create(self._outbound_values(partner, moves, company,
@@ -436,7 +491,9 @@ class CobranzaMessageSender(models.AbstractModel):
         It goes through the sender like any message (the outbox, the journal, the one
         client): queued with the caller's transaction and posted by the send cron, woken now.
         """
-        partner = partner.commercial_partner_id
+        company = reply_to.company_id if reply_to else self.env.company
+        # The window and the consent are the answering company's own.
+        partner = partner.commercial_partner_id.with_company(company)
         if not partner.cobranza_window_until or \
                 partner.cobranza_window_until < fields.Datetime.now():
             raise UserError(self.env._(
@@ -445,7 +502,6 @@ class CobranzaMessageSender(models.AbstractModel):
         if partner.cobranza_consent == "optout":
             raise UserError(self.env._("%(customer)s asked not to receive WhatsApp messages.",
                                        customer=partner.display_name))
-        company = reply_to.company_id if reply_to else self.env.company
         account = self.env["cobranza.whatsapp.account"].sudo()._get_for_company(company)
         if not account:
             raise UserError(self.env._("No active WhatsApp account for %(company)s.",

@@ -90,8 +90,10 @@ class CobranzaWebhookEvent(models.Model):
             try:
                 with self.env.cr.savepoint():
                     done = event._apply()
+                # A string: refused, and why (done with, never applied).
                 event.write({"state": "done" if done else "waiting",
-                             "attempts": event.attempts + 1, "error": False})
+                             "attempts": event.attempts + 1,
+                             "error": done if isinstance(done, str) else False})
             except CONCURRENCY_ERRORS:
                 raise  # the request (or cron) is retried as a whole by Odoo
             except Exception as error:  # noqa: BLE001 - kept and retried, never lost
@@ -104,7 +106,8 @@ class CobranzaWebhookEvent(models.Model):
         data = json.loads(self.payload)
         kind = data.get("kind")
         if kind == "status":
-            return self.env["cobranza.message"].sudo()._apply_statuses([data])[0]
+            return self.env["cobranza.message"].sudo()._apply_statuses(
+                [self._status_event(data)])[0]
         if kind in TEMPLATE_KINDS:
             self.env["cobranza.whatsapp.template"].sudo()._apply_webhook_event(
                 self.account_id, data
@@ -239,7 +242,7 @@ class CobranzaWebhookEvent(models.Model):
         try:
             with self.env.cr.savepoint():
                 known = self.env["cobranza.message"].sudo()._apply_statuses(
-                    [json.loads(event.payload) for event in self])
+                    [event._status_event(json.loads(event.payload)) for event in self])
         except CONCURRENCY_ERRORS:
             raise
         except Exception:  # noqa: BLE001 - retried one by one, where errors are kept
@@ -247,12 +250,23 @@ class CobranzaWebhookEvent(models.Model):
                               len(self))
             return self.browse()
         done = [event.id for event, is_known in zip(self, known, strict=True) if is_known]
+        # A status refused is done with, its reason kept.
+        refused = [(event.id, why) for event, why in zip(self, known, strict=True)
+                   if isinstance(why, str)]
         self.env.cr.execute(SQL(
-            "UPDATE cobranza_webhook_event SET attempts = attempts + 1, error = NULL, "
-            "state = CASE WHEN id = ANY(%s) THEN 'done' ELSE 'waiting' END WHERE id = ANY(%s)",
-            done, self.ids))
+            "UPDATE cobranza_webhook_event e SET attempts = attempts + 1, error = r.why, "
+            "state = CASE WHEN e.id = ANY(%s) THEN 'done' ELSE 'waiting' END "
+            "FROM (SELECT unnest(%s::int[]) AS id) v "
+            "LEFT JOIN (SELECT unnest(%s::int[]) AS id, unnest(%s::text[]) AS why) r "
+            "ON r.id = v.id WHERE e.id = v.id",
+            done, self.ids, [r[0] for r in refused], [r[1] for r in refused]))
         self.invalidate_recordset(["state", "attempts", "error"])
         return self
+
+    def _status_event(self, data):
+        """A stored status as the status path takes it: with the account and company it
+        came to, for which alone it may speak."""
+        return dict(data, account_id=self.account_id.id, company_id=self.company_id.id)
 
     # === CRON ENTRY POINTS === #
 

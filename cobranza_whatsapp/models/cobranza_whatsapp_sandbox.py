@@ -2,6 +2,7 @@ import time
 import zlib
 
 from odoo import api, models
+from odoo.addons.sms.tools.sms_api import SmsApiBase
 
 from ..tools import meta_api
 
@@ -17,12 +18,22 @@ SIMULATED_REPLIES = (
 )
 
 
+class SandboxSmsApi(SmsApiBase):
+    """Odoo's SMS service as the sandbox plays it: every SMS taken, none sent anywhere."""
+
+    def _send_sms_batch(self, messages, delivery_reports_url=False):
+        return [{"uuid": number["uuid"], "state": "success"}
+                for message in messages for number in message["numbers"]]
+
+
 class CobranzaWhatsappSandbox(models.AbstractModel):
     """Meta's webhooks for sandbox accounts, so nothing leaves the server.
 
     Meta's answers to calls are simulated by ``tools/graph_api.SandboxGraphApi``; this model
     plays the other half: sent messages get Meta-shaped status updates (and, as the account
     says, customers' replies) that go through the same webhook processing as real ones.
+    SMS and e-mail are simulated too, where they would leave the server (IAP's call, the
+    SMTP session), so Odoo's own handling of the outcome runs as for real ones.
     """
 
     _name = "cobranza.whatsapp.sandbox"
@@ -100,3 +111,23 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
                 }}],
             }]}
             self.env["cobranza.webhook.event"].sudo()._handle_payload(account, payload)
+
+    @api.model
+    def _simulate_sms(self, sms):
+        """IAP's answer and delivery report for sandbox SMS, through Odoo's own handling
+        of them (``sms.sms._send_with_api``, ``sms.tracker``): no request is made."""
+        sms = sms.sudo()
+        sms.with_context(sms_api=SandboxSmsApi(self.env))._send(unlink_failed=False,
+                                                                unlink_sent=True)
+        self.env["sms.tracker"].sudo().search(
+            [("sms_uuid", "in", sms.mapped("uuid"))])._action_update_from_sms_state("sent")
+
+    @api.model
+    def _simulate_email(self, mails):
+        """The mail server's acceptance of sandbox e-mails, through Odoo's own
+        post-processing of a sent mail (``mail.mail._postprocess_sent_message``): no SMTP
+        connection is made."""
+        for mail in mails.sudo():
+            mail.write({"state": "sent", "failure_type": False, "failure_reason": False})
+            mail._postprocess_sent_message(success_pids=mail.recipient_ids.ids,
+                                           success_emails=[])

@@ -239,24 +239,32 @@ class CobranzaWhatsappTemplate(models.Model):
         language = self[:1].language if len(self) == 1 else None
         locale = formatting.odoo_lang_to_locale(language or partner.lang,
                                                 partner.country_id.code)
-        by_currency = {}
-        for move in moves:
-            value = move.amount_total - move.amount_residual if paid else move.amount_residual
-            by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + value
-        amount = " + ".join(
-            formatting.format_amount(total, currency.name, locale, symbol=currency.symbol)
-            for currency, total in by_currency.items()
-        )
-        oldest = moves[:1]
         today = fields.Date.context_today(self)
+
+        def amount_of(part):
+            by_currency = {}
+            for move in part:
+                value = move.amount_total - move.amount_residual if paid else move.amount_residual
+                by_currency[move.currency_id] = by_currency.get(move.currency_id, 0.0) + value
+            return " + ".join(
+                formatting.format_amount(total, currency.name, locale, symbol=currency.symbol)
+                for currency, total in by_currency.items()
+            ) or formatting.format_amount(0, company.currency_id.name, locale,
+                                          symbol=company.currency_id.symbol)
+
+        overdue = moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
+        oldest = moves[:1]
         due = oldest.invoice_date_due if oldest else False
         # Computed on first use: a template asks for a few of these, not all of them.
         return LazyValues({
             "partner_name": lambda: partner.name or "",
             "company_name": lambda: company.name or "",
             "invoice_numbers": lambda: ", ".join(moves.mapped("name")),
+            "overdue_invoice_numbers": lambda: ", ".join(overdue.mapped("name")),
             "invoice_count": lambda: str(len(moves)),
-            "amount_due": lambda: amount,
+            "amount_due": lambda: amount_of(moves),
+            "amount_overdue": lambda: amount_of(overdue),
+            "amount_not_due": lambda: amount_of(moves - overdue),
             "due_date": lambda: formatting.format_date(due, locale) if due else "",
             "days_overdue": lambda: str(max((today - due).days, 0)) if due else "0",
             "pay_link": lambda: oldest._cobranza_pay_url() if oldest else "",

@@ -35,3 +35,4 @@ from . import test_exactly_once
 from . import test_webhook_routing
 from . import test_two_companies
 from . import test_true_amounts
+from . import test_honest_status

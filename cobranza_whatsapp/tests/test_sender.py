@@ -172,7 +172,7 @@ class TestSender(LiveAccountCommon):
         self.assertEqual(fallback.channel, "sms", "the +3 level falls back to SMS")
         self.assertEqual(fallback.move_ids, message.move_ids)
         self.env["cobranza.message"]._process_queue()
-        self.assertEqual(fallback.state, "sent")
+        self.assertEqual(fallback.state, "sending", "sent once Odoo's SMS service takes it")
         self.assertTrue(self.env["sms.sms"].search([("partner_id", "=", self.customer.id)]))
 
     def test_expired_token_stops_account_and_keeps_queue(self):
@@ -296,7 +296,8 @@ class TestSender(LiveAccountCommon):
         # Meta's status webhook carries our callback data: the in-flight one was sent.
         self.env["cobranza.message"]._apply_statuses([{
             "wamid": "wamid.CONFIRMED", "status": "delivered", "timestamp": 1795000000,
-            "recipient_id": "51987000111", "callback_data": f"cobranza:{in_flight.id}"}])
+            "recipient_id": in_flight.partner_id.cobranza_whatsapp_number.lstrip("+"),
+            "callback_data": f"cobranza:{in_flight.id}"}])
         self.assertEqual((in_flight.state, in_flight.wamid), ("delivered", "wamid.CONFIRMED"))
         # A worker still busy with its message is not raced: the status waits for the wamid.
         self.assertEqual(self.env["cobranza.message"]._apply_statuses([{

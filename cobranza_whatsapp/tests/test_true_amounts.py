@@ -1,10 +1,12 @@
 """Amounts and dates as the customer reads them, in the message's language and the
 customer's country, wherever the product writes them."""
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 from odoo.tools import format_amount
 
-from .common import CobranzaCommon
+from .common import NOW, CobranzaCommon
 
 
 @tagged("post_install", "-at_install")
@@ -45,6 +47,27 @@ class TestTrueAmounts(CobranzaCommon):
         # What is sent to Meta is the same text.
         values = self.due_template._render_values_for(self.customer, move, self.company)
         self.assertIn("Distribuidora Andina S.A.C", self.due_template._render_params(values))
+
+    def test_a_final_notice_says_what_is_overdue_not_the_whole_balance(self):
+        """Reported: "su saldo de S/ 17,924.07 … tiene 40 días de atraso" when 12,049.68
+        was overdue: the invoice not yet due was counted."""
+        late = self._invoice(self.customer, 12049.68, days_overdue=40)
+        soon = self._invoice(self.customer, 5874.39, days_overdue=-5)
+        final = self.templates.filtered(lambda t: t.purpose == "final")
+        self.assertTrue(final)
+        with freeze_time(NOW):
+            values = final._render_values_for(self.customer, late | soon, self.company)
+            text = final._render_text(values)
+            not_due = values["amount_not_due"]
+        self.assertIn("12,049.68", text)
+        self.assertNotIn("17,924.07", text)
+        self.assertIn(late.name, text)
+        self.assertNotIn(soon.name, text)
+        self.assertIn("5,874.39", not_due)
+
+    def test_a_deferred_invoice_shows_its_next_step_today_not_in_the_past(self):
+        move = self._invoice(self.customer, 300.0, days_overdue=5)  # +3 level not reached
+        self.assertGreaterEqual(move.cobranza_next_date, self.today())
 
     def test_the_hand_off_activity_writes_the_amount_as_money(self):
         level = self.levels.filtered("handoff")[:1]

@@ -82,8 +82,9 @@ class TestWebhook(CobranzaCommon, HttpCase):
         _m2, second = self.sent_message("wamid.B", partner=other)
         payload = graph_mock.status_payload([
             graph_mock.status_item("wamid.A", "delivered", 1763480000),
-            graph_mock.status_item("wamid.B", "delivered", 1763480001),
-            graph_mock.status_item("wamid.B", "read", 1763480050),
+            graph_mock.status_item("wamid.B", "delivered", 1763480001,
+                                   recipient_id="51912345678"),
+            graph_mock.status_item("wamid.B", "read", 1763480050, recipient_id="51912345678"),
         ])
         payload["entry"].append(graph_mock.status_payload(
             [graph_mock.status_item("wamid.A", "read", 1763480090)])["entry"][0])

@@ -423,7 +423,8 @@ class TestMessagesThatAreNoReplies(RoutingCommon):
                                    conversation=False),
             graph_mock.status_item("wamid.P", "delivered", 1763480010, billable=None,
                                    conversation=False),
-            graph_mock.status_item("wamid.FREE", "delivered", 1763480020, pricing=False),
+            graph_mock.status_item("wamid.FREE", "delivered", 1763480020, pricing=False,
+                                   recipient_id="51912345678"),
         ]))
         self.assertEqual((message.state, message.pricing_category, message.pricing_type),
                          ("delivered", "utility", "regular"))
@@ -431,7 +432,8 @@ class TestMessagesThatAreNoReplies(RoutingCommon):
         self.post(graph_mock.status_payload([
             graph_mock.status_item("wamid.P", "read", 1763480030, pricing=False),
             graph_mock.status_item("wamid.P", "played", 1763480040, pricing=False),
-            dict(graph_mock.status_item("wamid.FREE", "played", 1763480050),
+            dict(graph_mock.status_item("wamid.FREE", "played", 1763480050,
+                                        recipient_id="51912345678"),
                  pricing={"category": "service", "type": "free_customer_service"}),
         ]))
         self.assertEqual((message.state, message.pricing_category), ("read", "utility"),
