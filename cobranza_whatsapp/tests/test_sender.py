@@ -48,7 +48,8 @@ class TestSender(LiveAccountCommon):
         body = [p["text"] for p in components["body"]["parameters"]]
         self.assertEqual(body[0], "María Quispe")
         self.assertEqual(body[1], move.name)
-        self.assertEqual(body[2], "$1,000.00 USD")
+        # A Spanish template to a Peruvian customer: Peru's formats; "$" says which dollar.
+        self.assertEqual(body[2], "$ 1,000.00 USD")
         self.assertEqual(body[3], "4")
         buttons = [c for c in template["components"] if c["type"] == "button"]
         url_button = next(b for b in buttons if b["sub_type"] == "url")
