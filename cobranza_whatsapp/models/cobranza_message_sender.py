@@ -21,6 +21,9 @@ THROTTLE_PAUSE = datetime.timedelta(minutes=15)
 # Meta's per-user limit (131049): "wait at least 24 hours".
 USER_LIMIT_PAUSE = datetime.timedelta(hours=24, minutes=5)
 
+# The channels a customer's opt-out closes, as the cadence reads it (tools.cadence).
+OPT_OUT_CHANNELS = ("whatsapp", "sms")
+
 
 class ChatterNotes(dict):
     """Chatter notes of a batch (invoice id -> bodies), logged at once at its end.
@@ -213,11 +216,12 @@ class CobranzaMessageSender(models.AbstractModel):
         posts."""
         self.ensure_one()
         self = self._in_company_lang()  # noqa: PLW0642
-        if self._opted_out():
+        if self.channel in OPT_OUT_CHANNELS and self._opted_out():
             # Consent is read when the message leaves, not when it was queued: a STOP
-            # written since then stops it, on this channel and every other.
+            # written since then stops it, and no SMS goes instead (the cadence's rule:
+            # an opt-out covers WhatsApp and SMS; e-mail, with its own unsubscribe, stays).
             self._set_cancelled(self.env._("The customer opted out of this company's "
-                                           "messages: nothing is sent, on any channel."))
+                                           "WhatsApp and SMS messages: nothing is sent."))
             return None
         if self.template_id.purpose == "thanks" or self.kind == "text":
             return self._send_whatsapp()
@@ -391,6 +395,7 @@ class CobranzaMessageSender(models.AbstractModel):
             self._set_cancelled(reason)
         if channel in (False, "none", self.channel) or self.fallback_of_id or \
                 self.kind == "text" or self._opted_out():
+            # After a STOP the customer hears nothing more of this reminder, on any channel.
             return self.browse()
         return self.create(self._outbound_values(
             self.partner_id, self.move_ids, self.company_id, channel=channel,
