@@ -27,7 +27,7 @@ from common import (  # noqa: E402
     odoo_env,
 )
 
-from odoo.addons.cobranza_whatsapp.tools import rate  # noqa: E402
+from odoo.addons.cobranza_whatsapp.tools import graph_api, rate  # noqa: E402
 
 
 def prepare(database, messages, mock_url):
@@ -56,6 +56,8 @@ def prepare(database, messages, mock_url):
                        "%s, to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')), "
                        "cobranza_optout_date = NULL "
                        "WHERE cobranza_whatsapp_number IS NOT NULL", (str(company.id),))
+        env["ir.config_parameter"].set_param(  # the loopback mock, allowed as an admin would
+            graph_api.ALLOWED_HOSTS_PARAM, mock_url.split("//", 1)[-1].split("/", 1)[0])
         account.write({"mode": "live", "api_url": mock_url, "access_token": "bench-token"})
         env.cr.execute("SELECT count(*) FROM cobranza_message WHERE state = 'queued'")
         return env.cr.fetchone()[0]
@@ -91,6 +93,8 @@ def run_workers(database, count, limit_batches=None):
 
 def set_rate(database, rate, mock_url):
     with odoo_env(database) as env:
+        env["ir.config_parameter"].set_param(  # the loopback mock, allowed as an admin would
+            graph_api.ALLOWED_HOSTS_PARAM, mock_url.split("//", 1)[-1].split("/", 1)[0])
         env["cobranza.whatsapp.account"].search([]).write(
             {"rate_limit": rate, "api_url": mock_url})
 

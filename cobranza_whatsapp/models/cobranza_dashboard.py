@@ -1,6 +1,7 @@
 import datetime
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import kpi
@@ -19,17 +20,20 @@ class CobranzaDashboard(models.TransientModel):
 
     _name = "cobranza.dashboard"
     _description = "Collections Dashboard"
+    _check_company_auto = True
 
     date_from = fields.Date(
         required=True, default=lambda self: fields.Date.context_today(self)
         - datetime.timedelta(days=29))
     date_to = fields.Date(required=True, default=fields.Date.context_today)
     company_id = fields.Many2one("res.company", required=True,
-                                 default=lambda self: self.env.company)
+                                 default=lambda self: self.env.company,
+                                 domain=lambda self: [("id", "in", self.env.companies.ids)])
     currency_id = fields.Many2one(related="company_id.currency_id")
     risk = fields.Selection(RISKS, string="Risk Segment")
-    level_id = fields.Many2one("cobranza.level", domain="[('company_id', '=', company_id)]")
-    template_id = fields.Many2one("cobranza.whatsapp.template",
+    level_id = fields.Many2one("cobranza.level", check_company=True,
+                               domain="[('company_id', '=', company_id)]")
+    template_id = fields.Many2one("cobranza.whatsapp.template", check_company=True,
                                   domain="[('company_id', '=', company_id)]")
     channel = fields.Selection(CHANNELS)
 
@@ -56,6 +60,12 @@ class CobranzaDashboard(models.TransientModel):
     def _compute_display_name(self):
         for board in self:
             board.display_name = self.env._("Collections Dashboard")
+
+    @api.constrains("company_id")
+    def _check_company_allowed(self):
+        # Constraints run as superuser: the company is checked for the user who asked.
+        for board in self.with_env(self.env(su=False)):
+            board._kpi_company_ids(board.company_id)
 
     @api.depends("date_from", "date_to", "company_id", "risk", "level_id", "template_id",
                  "channel")
@@ -109,9 +119,21 @@ class CobranzaDashboard(models.TransientModel):
     # === KPIS === #
 
     @api.model
+    def _kpi_company_ids(self, company):
+        """The company's id in a list for the KPI queries, if the user may read it (one of
+        their enabled companies; any for the superuser, as the KPI alert cron runs);
+        AccessError otherwise: the figures are read in SQL, past the record rules."""
+        company.ensure_one()
+        if not self.env.su and company not in self.env.companies:
+            raise AccessError(self.env._(
+                "You cannot see the collection figures of %(company)s.", company=company.name))
+        return [company.id]
+
+    @api.model
     def _kpis(self, company, date_from, date_to, risk=None, level=None, template=None,
               channel=None):
         """Every dashboard figure for one company and period; None where there is no data."""
+        self._kpi_company_ids(company)
         self.env.flush_all()
         figures = {}
         figures.update(self._invoice_kpis(company, date_from, date_to, risk))
@@ -126,6 +148,7 @@ class CobranzaDashboard(models.TransientModel):
 
     def _invoice_kpis(self, company, date_from, date_to, risk):
         cr = self.env.cr
+        company_ids = self._kpi_company_ids(company)
         payments = SQL(
             """
             LEFT JOIN account_move_line dl ON dl.move_id = m.id
@@ -139,9 +162,10 @@ class CobranzaDashboard(models.TransientModel):
             FROM account_move m
             JOIN res_partner p ON p.id = m.commercial_partner_id
             %s
-            WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id = %s %s
+            WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+              AND m.company_id = ANY(%s) %s
             """,
-            payments, company.id, self._risk_filter(risk, company),
+            payments, company_ids, self._risk_filter(risk, company),
         )
         # Recovery: what was overdue when the period began, and what of it came in.
         cr.execute(SQL(
@@ -181,10 +205,11 @@ class CobranzaDashboard(models.TransientModel):
             """
             SELECT COALESCE(sum(m.amount_total_signed), 0)
               FROM account_move m JOIN res_partner p ON p.id = m.commercial_partner_id
-             WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id = %s
+             WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.company_id = ANY(%s)
                AND m.invoice_date >= %s AND m.invoice_date <= %s %s
             """,
-            company.id, date_from, date_to, self._risk_filter(risk, company),
+            company_ids, date_from, date_to, self._risk_filter(risk, company),
         ))
         credit_sales = cr.fetchone()[0]
         # Days to collect: invoices whose last payment fell in the period.
@@ -209,9 +234,10 @@ class CobranzaDashboard(models.TransientModel):
               JOIN cobranza_level lv ON lv.id = s.level_id
               JOIN account_move m ON m.id = s.move_id
               JOIN res_partner p ON p.id = s.partner_id
-             WHERE s.company_id = %s AND s.date >= %s AND s.date < %s %s
+             WHERE s.company_id = ANY(%s) AND m.company_id = ANY(%s)
+               AND s.date >= %s AND s.date < %s %s
             """,
-            company.id, date_from, date_to + datetime.timedelta(days=1),
+            company_ids, company_ids, date_from, date_to + datetime.timedelta(days=1),
             self._risk_filter(risk, company),
         ))
         stepped, handed_off = cr.fetchone()
@@ -220,9 +246,9 @@ class CobranzaDashboard(models.TransientModel):
             SELECT count(*) FILTER (WHERE pr.state = 'kept'),
                    count(*) FILTER (WHERE pr.state IN ('kept', 'broken'))
               FROM cobranza_promise pr JOIN res_partner p ON p.id = pr.partner_id
-             WHERE pr.company_id = %s AND pr.date >= %s AND pr.date <= %s %s
+             WHERE pr.company_id = ANY(%s) AND pr.date >= %s AND pr.date <= %s %s
             """,
-            company.id, date_from, date_to, self._risk_filter(risk, company),
+            company_ids, date_from, date_to, self._risk_filter(risk, company),
         ))
         kept, judged = cr.fetchone()
         days = (date_to - date_from).days + 1
@@ -240,7 +266,7 @@ class CobranzaDashboard(models.TransientModel):
 
     def _message_kpis(self, company, date_from, date_to, risk, level, template, channel):
         domain = [
-            ("company_id", "=", company.id),
+            ("company_id", "in", self._kpi_company_ids(company)),
             ("date", ">=", fields.Datetime.to_datetime(date_from)),
             ("date", "<", fields.Datetime.to_datetime(date_to + datetime.timedelta(days=1))),
         ]

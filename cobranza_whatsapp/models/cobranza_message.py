@@ -6,9 +6,19 @@ from odoo.exceptions import UserError
 from ..tools import intent as intent_tools
 from ..tools import message_state, receivable
 
-# A state given by hand (not by the state machine) is refused; this context key marks the
-# machine's own writes.
+# What happens to a message is the automation's record: its state, where and how it left,
+# Meta's ids, statuses and errors. Nobody changes them by hand (a form, an RPC call): only
+# the state machine and the automation, as superuser or marked with this context key,
+# whose value is an object no RPC call can give (a request's context is JSON).
 _STATE_MACHINE = "cobranza_state_machine"
+_AUTOMATION = object()
+AUTOMATION_FIELDS = frozenset({
+    "state", "direction", "wamid", "wa_id", "to_number", "account_id", "attempts",
+    "failed_at", "received_at", "error_code", "error_message", "fallback_of_id",
+    *message_state.STATUS_FIELDS,
+})
+# A customer's words (and the words ours were read by) are for the collection users.
+COLLECTION_USERS = "cobranza_whatsapp.group_cobranza_user"
 
 
 class CobranzaMessage(models.Model):
@@ -61,8 +71,8 @@ class CobranzaMessage(models.Model):
     ab_variant = fields.Selection([("a", "A"), ("b", "B")], string="Variant")
     account_id = fields.Many2one("cobranza.whatsapp.account", string="WhatsApp Account")
     to_number = fields.Char(string="To", help="E.164 number the message was sent to.")
-    wa_id = fields.Char(string="WhatsApp ID", index="btree_not_null")
-    body = fields.Text(string="Message")
+    wa_id = fields.Char(string="WhatsApp ID", index="btree_not_null", groups=COLLECTION_USERS)
+    body = fields.Text(string="Message", groups=COLLECTION_USERS)
     wamid = fields.Char(string="Meta Message ID", copy=False, readonly=True)
     scheduled_at = fields.Datetime(
         string="Send After", index=True, default=fields.Datetime.now,
@@ -84,11 +94,12 @@ class CobranzaMessage(models.Model):
     pricing_type = fields.Char(readonly=True)
     billable = fields.Boolean(readonly=True)
     conversation_id = fields.Char(readonly=True)
-    attachment_ids = fields.Many2many("ir.attachment", string="Attachments")
+    attachment_ids = fields.Many2many("ir.attachment", string="Attachments",
+                                      groups=COLLECTION_USERS)
     intent = fields.Selection(intent_tools.INTENT_LABELS, readonly=True,
                               index="btree_not_null")
     intent_confidence = fields.Float(string="Confidence", readonly=True, digits=(3, 2))
-    intent_evidence = fields.Char(string="Because of", readonly=True,
+    intent_evidence = fields.Char(string="Because of", readonly=True, groups=COLLECTION_USERS,
                                   help="The words that decided the intent.")
     needs_person = fields.Boolean(readonly=True, index=True,
                                   help="Ambiguous, frustrated or unclear: a person answers.")
@@ -116,13 +127,29 @@ class CobranzaMessage(models.Model):
     # === CRUD === #
 
     # A message is created in the state it starts in (queued, or received from a customer;
-    # imported history as it was); after that only the state machine moves it.
+    # imported history as it was); after that only the state machine moves it, and only the
+    # automation writes what happened to it (AUTOMATION_FIELDS).
     def write(self, vals):
-        if "state" in vals and not self.env.context.get(_STATE_MACHINE):
+        if not self._is_automation() and AUTOMATION_FIELDS.intersection(vals):
             self.check_access("write")  # who may not write at all hears that first
-            raise UserError(self.env._("A message's state follows what happens to it and "
-                                       "cannot be set by hand."))
+            if "state" in vals:
+                raise UserError(self.env._("A message's state follows what happens to it "
+                                           "and cannot be set by hand."))
+            raise UserError(self.env._(
+                "What happened to a message (%(fields)s) is recorded by the automation and "
+                "cannot be changed by hand.",
+                fields=", ".join(sorted(
+                    self._fields[name]._description_string(self.env)
+                    for name in AUTOMATION_FIELDS.intersection(vals)))))
         return super().write(vals)
+
+    def _is_automation(self):
+        return self.env.su or self.env.context.get(_STATE_MACHINE) is _AUTOMATION
+
+    def _automation(self):
+        """These messages, for the automation to record what happened to them (the state
+        machine, Meta's answers and statuses): see AUTOMATION_FIELDS."""
+        return self.with_context(**{_STATE_MACHINE: _AUTOMATION})
 
     # === STATE MACHINE: the only writers of ``state`` === #
 
@@ -131,7 +158,7 @@ class CobranzaMessage(models.Model):
         are left as they are. Returns the messages moved."""
         movable = self.filtered(lambda m: message_state.can_move(m.state, target))
         if movable:
-            movable.with_context(**{_STATE_MACHINE: True}).write(dict(vals or {}, state=target))
+            movable._automation().write(dict(vals or {}, state=target))
         return movable
 
     def _set_queued(self, *, retry_at=False, give_back_attempt=False, **vals):

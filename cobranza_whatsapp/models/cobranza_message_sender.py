@@ -352,7 +352,7 @@ class CobranzaMessageSender(models.AbstractModel):
         """
         _logger.warning("Collection message %s: Meta's answer was lost; waiting for Meta's "
                         "status webhook", self.id)
-        self.write({"error_code": 0, "error_message": self.env._(
+        self._automation().write({"error_code": 0, "error_message": self.env._(
             "Meta's answer was lost; waiting for Meta's confirmation.")})
 
     def _handle_meta_error(self, account, error):

@@ -225,7 +225,7 @@ class CobranzaMessageStatus(models.AbstractModel):
             self._record_late_failure(code, reason, error.get("title"))
             return
         if not message_state.can_move(self.state, "failed"):
-            self.write({"error_code": code, "error_message": reason})
+            self._automation().write({"error_code": code, "error_message": reason})
             return
         if internal or not code:  # Odoo's reason, or a failure Meta gave no reason for
             self._set_failed(reason)
@@ -243,7 +243,7 @@ class CobranzaMessageStatus(models.AbstractModel):
         self.ensure_one()
         if title and title not in reason:
             reason = f"{reason} ({title})"
-        self.write({"error_code": code, "error_message": reason})
+        self._automation().write({"error_code": code, "error_message": reason})
         states = dict(self._fields["state"]._description_selection(self.env))
         note = self.env._(
             "Meta reported a failure for the %(channel)s message after it was %(state)s: "

@@ -1,9 +1,10 @@
 import datetime
 import logging
+import re
 import secrets
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import graph_api, meta_api
@@ -18,6 +19,13 @@ MIN_RATE = 1.0
 SETUP_REFRESH = datetime.timedelta(hours=24)
 # Customers beyond Meta's messaging limit wait this long before the sender looks again.
 MESSAGING_LIMIT_RECHECK = datetime.timedelta(hours=1)
+# Where the token goes and how: system administrators only (the token is theirs).
+ENDPOINT_FIELDS = ("api_url", "api_version", "timeout")
+MAX_TIMEOUT = 120
+API_VERSION_RE = re.compile(r"v\d{1,3}\.\d{1,3}")
+# What Meta told the set-up check: the managers who configure the account read it,
+# collectors do not.
+SETUP_GROUPS = "base.group_system,cobranza_whatsapp.group_cobranza_manager"
 
 
 class CobranzaWhatsappAccount(models.Model):
@@ -81,26 +89,38 @@ class CobranzaWhatsappAccount(models.Model):
         help="The ID of the Meta app (Meta for Developers, App settings, Basic). Meta needs "
         "it to receive the sample invoice a template with a PDF header is submitted with.")
     # === What Test Connection read from Meta (the set-up check) === #
-    verified_name = fields.Char(readonly=True, copy=False)
+    verified_name = fields.Char(readonly=True, copy=False, groups=SETUP_GROUPS)
     quality_rating = fields.Selection(
         [("GREEN", "High"), ("YELLOW", "Medium"), ("RED", "Low"), ("UNKNOWN", "Unknown")],
-        string="Number Quality", readonly=True, copy=False)
+        string="Number Quality", readonly=True, copy=False, groups=SETUP_GROUPS)
     registration_state = fields.Selection(
         [("registered", "Registered on the Cloud API"), ("unregistered", "Not registered")],
-        string="Registration", readonly=True, copy=False)
+        string="Registration", readonly=True, copy=False, groups=SETUP_GROUPS)
     app_subscribed = fields.Boolean(
-        string="App Subscribed to Webhooks", readonly=True, copy=False)
+        string="App Subscribed to Webhooks", readonly=True, copy=False, groups=SETUP_GROUPS)
     messaging_limit = fields.Integer(
-        readonly=True, copy=False,
+        readonly=True, copy=False, groups=SETUP_GROUPS,
         help="Meta's messaging limit of the business portfolio: how many different customers "
         "can get a business message (outside the 24-hour service window) in any 24 hours. "
         "A new portfolio starts at 250. 0: unlimited or not read yet. The sender keeps to "
         "it: customers over the limit wait for room.")
-    setup_checked_at = fields.Datetime(string="Last Checked", readonly=True, copy=False)
-    setup_problems = fields.Text(string="What Is Missing", readonly=True, copy=False)
-    api_url = fields.Char(string="API URL", default=meta_api.DEFAULT_API_URL, required=True)
+    setup_checked_at = fields.Datetime(string="Last Checked", readonly=True, copy=False,
+                                       groups=SETUP_GROUPS)
+    setup_problems = fields.Text(string="What Is Missing", readonly=True, copy=False,
+                                 groups=SETUP_GROUPS)
+    setup_state = fields.Selection(
+        [("unchecked", "Not Checked"), ("ok", "Set-up Complete"),
+         ("problems", "Something Is Missing")],
+        string="Set-up", default="unchecked", required=True, readonly=True, copy=False,
+        help="What the last Test Connection found, in one word.")
+    # The endpoint: a token sent elsewhere is a token given away. Only Meta's Graph API
+    # (https://graph.facebook.com), or a host listed in the system parameter
+    # cobranza_whatsapp.allowed_api_hosts (a test double, a proxy); see _graph_api().
+    api_url = fields.Char(string="API URL", default=meta_api.DEFAULT_API_URL, required=True,
+                          groups="base.group_system", copy=False)
     api_version = fields.Char(
-        string="API Version", default=meta_api.DEFAULT_API_VERSION, required=True
+        string="API Version", default=meta_api.DEFAULT_API_VERSION, required=True,
+        groups="base.group_system", copy=False,
     )
     rate_limit = fields.Float(
         string="Messages per Second",
@@ -108,7 +128,8 @@ class CobranzaWhatsappAccount(models.Model):
         help="Sending pace for this number. Meta's standard throughput is 80 messages per "
         "second; 0 means no limit.",
     )
-    timeout = fields.Integer(string="Timeout (s)", default=10)
+    timeout = fields.Integer(string="Timeout (s)", default=10, groups="base.group_system",
+                             copy=False)
     sandbox_reply_rate = fields.Integer(
         string="Simulated Replies (%)",
         default=0,
@@ -135,6 +156,40 @@ class CobranzaWhatsappAccount(models.Model):
         for account in self:
             account.webhook_url = f"{base_url}/cobranza_whatsapp/webhook"
 
+    @api.constrains("api_url", "api_version", "timeout")
+    def _check_endpoint(self):
+        allowed = self._allowed_api_hosts()
+        for account in self.sudo():
+            if not graph_api.api_url_allowed(account.api_url, allowed):
+                raise ValidationError(self._api_url_refused_text(account.api_url))
+            if not API_VERSION_RE.fullmatch(account.api_version or ""):
+                raise ValidationError(self.env._(
+                    "The API version is Meta's, like %(example)s.",
+                    example=meta_api.DEFAULT_API_VERSION))
+            if not 0 <= account.timeout <= MAX_TIMEOUT:
+                raise ValidationError(self.env._(
+                    "The timeout is between 1 and %(max)s seconds (0: the default).",
+                    max=MAX_TIMEOUT))
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A value given, or a default from the context: anything but the shipped defaults.
+        given = self.default_get(list(ENDPOINT_FIELDS))
+        shipped = {name: self._fields[name].default(self) for name in ENDPOINT_FIELDS}
+        if any(vals.get(name, given.get(name, shipped[name])) != shipped[name]
+               for vals in vals_list for name in ENDPOINT_FIELDS):
+            self._check_endpoint_rights()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        changed = [name for name in ENDPOINT_FIELDS if name in vals]
+        if changed and any(account[name] != vals[name] for account in self.sudo()
+                           for name in changed):
+            self._check_endpoint_rights()
+        return super().write(vals)
+
     # === ACTION METHODS === #
 
     def action_test_connection(self):
@@ -144,6 +199,8 @@ class CobranzaWhatsappAccount(models.Model):
         self.check_access("write")  # the call carries the token: managers only
         try:
             self._check_setup()
+        except graph_api.ApiUrlRefused as error:
+            raise UserError(self._api_url_refused_text(error.url)) from None
         except meta_api.MetaError as error:
             raise UserError(
                 self.env._(
@@ -151,15 +208,16 @@ class CobranzaWhatsappAccount(models.Model):
                     reason=self.env._(meta_api.user_explanation(error)),
                 )
             ) from error
-        problems = self.setup_problems
+        problems = self.sudo().setup_problems
         return self._notify(
             self.env._("Connection works") if not problems
             else self.env._("Connection works, but something is missing"),
             problems or self.env._(
                 "%(number)s (%(name)s), quality %(quality)s.",
-                number=self.display_phone_number or "?", name=self.verified_name or "?",
+                number=self.display_phone_number or "?",
+                name=self.sudo().verified_name or "?",
                 quality=dict(self._fields["quality_rating"]._description_selection(
-                    self.env)).get(self.quality_rating, "?")),
+                    self.env)).get(self.sudo().quality_rating, "?")),
             "warning" if problems else "success")
 
     def action_subscribe_app(self):
@@ -169,6 +227,8 @@ class CobranzaWhatsappAccount(models.Model):
         try:
             self._graph_api().subscribe_app()
             self._check_setup()
+        except graph_api.ApiUrlRefused as error:
+            raise UserError(self._api_url_refused_text(error.url)) from None
         except meta_api.MetaError as error:
             raise UserError(self.env._("Meta refused: %(reason)s",
                                        reason=self.env._(meta_api.user_explanation(error)))
@@ -195,6 +255,26 @@ class CobranzaWhatsappAccount(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _check_endpoint_rights(self):
+        """Where the token goes is the system administrators' to decide: the ORM refuses
+        their fields to others already; this says so in words, also through sudo'ed
+        user code that passes them along."""
+        if not self.env.is_superuser() and not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._(
+                "Only a system administrator can change a WhatsApp account's API URL, "
+                "version or timeout."))
+
+    @api.model
+    def _allowed_api_hosts(self):
+        """The hosts besides Meta's that a system administrator allowed (system parameter
+        ``cobranza_whatsapp.allowed_api_hosts``: ``host`` or ``host:port``, comma-separated)."""
+        return graph_api.parse_allowed_hosts(
+            self.env["ir.config_parameter"].sudo().get_param(graph_api.ALLOWED_HOSTS_PARAM, ""))
+
+    def _api_url_refused_text(self, url):
+        return self.env._(graph_api.API_URL_REFUSED, url=graph_api._display_url(url),
+                          param=graph_api.ALLOWED_HOSTS_PARAM)
+
     @api.model
     def _get_for_company(self, company):
         return self.search(
@@ -218,7 +298,8 @@ class CobranzaWhatsappAccount(models.Model):
             phone.get("whatsapp_business_manager_messaging_limit")
             or phone.get("messaging_limit_tier"))
         quality = str(phone.get("quality_rating") or "").upper()
-        self.write({
+        # What Meta said is the managers' to read (SETUP_GROUPS), written for whoever asked.
+        self.sudo().write({
             "display_phone_number": phone.get("display_phone_number")
             or self.display_phone_number,
             "verified_name": phone.get("verified_name") or False,
@@ -226,9 +307,10 @@ class CobranzaWhatsappAccount(models.Model):
             "registration_state": "unregistered" if any(
                 key == "not_registered" for key, _text in problems) else "registered",
             "app_subscribed": apps is None or bool(apps),
-            "messaging_limit": limit if limit is not None else self.messaging_limit,
+            "messaging_limit": limit if limit is not None else self.sudo().messaging_limit,
             "setup_checked_at": fields.Datetime.now(),
             "setup_problems": "\n".join(self.env._(text) for _key, text in problems) or False,
+            "setup_state": "problems" if problems else "ok",
         })
         return problems
 
@@ -251,7 +333,7 @@ class CobranzaWhatsappAccount(models.Model):
         within Meta's messaging limit (different customers reached in the last 24 hours,
         portfolio-wide; here: this company's accounts); everyone when unlimited."""
         self.ensure_one()
-        limit = self.messaging_limit
+        limit = self.sudo().messaging_limit
         if not limit or not partner_ids:
             return set(partner_ids)
         since = (now or fields.Datetime.now()) - datetime.timedelta(hours=24)
@@ -293,7 +375,7 @@ class CobranzaWhatsappAccount(models.Model):
                                          and (m.account_id or m._whatsapp_account()) == a)
             allowed = account._messaging_room(set(business.partner_id.ids), now=now)
             held |= business.filtered(lambda m, ok=allowed: m.partner_id.id not in ok)
-        held.write({"next_attempt_at": now + MESSAGING_LIMIT_RECHECK,
+        held._automation().write({"next_attempt_at": now + MESSAGING_LIMIT_RECHECK,
                     "error_message": self.env._(
                         "Meta's messaging limit of the business portfolio is reached "
                         "(different customers a day outside the service window): the message "
@@ -327,7 +409,12 @@ class CobranzaWhatsappAccount(models.Model):
             _logger.warning("WhatsApp account %s throttled by Meta until %s", account.id, until)
 
     def _graph_api(self):
-        """The Graph API client of this account: plain values, safe in the sender's threads."""
+        """The Graph API client of this account: plain values, safe in the sender's threads.
+
+        A live account's API URL is checked here, where the token is handed over: Meta's
+        Graph API over https, or a host of ``cobranza_whatsapp.allowed_api_hosts``; any other
+        raises ``graph_api.ApiUrlRefused`` before anything is sent (whoever wrote the URL).
+        """
         self.ensure_one()
         account = self.sudo()
         ids = {"phone_number_id": account.phone_number_id, "waba_id": account.waba_id,
@@ -340,7 +427,8 @@ class CobranzaWhatsappAccount(models.Model):
                          "verified_name": account.company_id.name},
                 **ids)
         return graph_api.GraphApi(api_url=account.api_url, version=account.api_version,
-                                  token=account.access_token, timeout=account.timeout, **ids)
+                                  token=account.access_token, timeout=account.timeout,
+                                  allowed_hosts=self._allowed_api_hosts(), **ids)
 
     def _sandbox_templates(self):
         """What the sandbox lists as the WABA's templates: the ones submitted from here."""

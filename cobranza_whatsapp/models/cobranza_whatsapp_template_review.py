@@ -68,8 +68,8 @@ class CobranzaWhatsappTemplateReview(models.AbstractModel):
             if not account:
                 raise UserError(self.env._("Configure a WhatsApp account before submitting "
                                            "templates."))
-            client = account._graph_api()
             try:
+                client = account._graph_api()
                 handle = template._upload_header_example(client)
                 payload = template._meta_create_payload(header_handle=handle)
                 if template.meta_template_id and template.status == "rejected":
@@ -106,11 +106,18 @@ class CobranzaWhatsappTemplateReview(models.AbstractModel):
 
     def action_sync_status(self):
         """Read every template's status and quality from Meta, page by page."""
+        self.check_access("write")  # before any call to Meta: the answers are written here
         accounts = self.mapped("account_id") or self.env["cobranza.whatsapp.account"].search(
             [("company_id", "in", self.env.companies.ids)]
         )
         for account in accounts:
-            self._sync_account(account)
+            try:
+                self._sync_account(account)
+            except meta_api.MetaError as error:
+                raise UserError(self.env._(
+                    "Meta did not give the templates of %(account)s: %(reason)s",
+                    account=account.name,
+                    reason=self.env._(meta_api.user_explanation(error)))) from error
         return True
 
     # === BUSINESS METHODS === #

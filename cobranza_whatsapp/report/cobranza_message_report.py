@@ -88,6 +88,7 @@ class CobranzaMessageReport(models.Model):
          LEFT JOIN LATERAL (
                    SELECT i.id FROM cobranza_message i
                     WHERE i.direction = 'in' AND i.partner_id = m.partner_id
+                      AND i.company_id = m.company_id
                       AND i.create_date >= s.sent
                       AND i.create_date < s.sent + make_interval(hours => %(reply_hours)s)
                     LIMIT 1
@@ -114,7 +115,7 @@ class CobranzaMessageReport(models.Model):
         )
 
     def init(self):
-        # The reply lookup walks a customer's inbound messages by date.
+        # The reply lookup walks a customer's inbound messages by date (in the company).
         tools.create_index(self.env.cr, "cobranza_message_partner_in_idx", "cobranza_message",
                            ["partner_id", "create_date"], where="direction = 'in'")
 

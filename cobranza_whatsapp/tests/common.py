@@ -5,11 +5,23 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.base.tests.common import new_test_user
 from odoo.tests import BaseCase
 
+from ..tools import graph_api
 from . import graph_mock
 
 # A Wednesday inside business hours in Lima (UTC-5): 15:00 UTC is 10:00 local.
 NOW = datetime.datetime(2026, 11, 18, 15, 0, 0)
 TODAY = NOW.date()
+
+
+def allow_api_host(env, url):
+    """Let the accounts' token go to `url`'s host and port (the loopback mock): what a system
+    administrator does with the system parameter; Meta's host needs no such thing."""
+    host = graph_api.urllib.parse.urlsplit(url)
+    entry = f"{host.hostname}:{host.port}" if host.port else host.hostname
+    param = env["ir.config_parameter"].sudo()
+    allowed = graph_api.parse_allowed_hosts(param.get_param(graph_api.ALLOWED_HOSTS_PARAM, ""))
+    param.set_param(graph_api.ALLOWED_HOSTS_PARAM, ",".join(sorted(allowed | {entry})))
+    return [entry]
 
 
 class CobranzaCommon(AccountTestInvoicingCommon):
@@ -133,6 +145,7 @@ class LiveAccountCommon(CobranzaCommon):
         super().setUpClass()
         cls.mock = graph_mock.GraphMock().start()
         cls.addClassCleanup(cls.mock.stop)
+        allow_api_host(cls.env, cls.mock.url)
         cls.wa_account.sudo().write({
             "mode": "live", "api_url": cls.mock.url, "access_token": "test-token",
             "app_secret": "test-secret", "app_id": cls.mock.app_id,

@@ -8,15 +8,18 @@ model is isolated per company; tokens and secrets are for system administrators 
 import contextlib
 import warnings
 
+import freezegun
 from lxml import etree
 
 from odoo import Command
 from odoo.addons.base.tests.common import new_test_user
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import NOW, CobranzaCommon
+from ..tools import graph_api
+from . import graph_mock
+from .common import NOW, CobranzaCommon, allow_api_host
 
 TOKEN = "EAAGaccessTOKENfor-tests-3f9"
 APP_SECRET = "app-secret-for-access-tests"
@@ -24,6 +27,13 @@ VERIFY_TOKEN = "verify-token-for-access-tests"
 PAY_SECRET = "pay-secret-for-access-tests"
 SECRETS = (TOKEN, APP_SECRET, VERIFY_TOKEN, PAY_SECRET)
 TOKEN_FIELDS = ("access_token", "app_secret", "verify_token")
+# Where the token goes: system administrators only.
+ENDPOINT_FIELDS = ("api_url", "api_version", "timeout")
+# What Meta told the set-up check: the managers who configure the account, not collectors.
+SETUP_FIELDS = ("verified_name", "quality_rating", "registration_state", "app_subscribed",
+                "messaging_limit", "setup_checked_at", "setup_problems")
+# A customer's words: the collection users'.
+MESSAGE_WORDS = ("body", "wa_id", "attachment_ids", "intent_evidence")
 
 # r = read, w = write, c = create, u = unlink. What the README's Security section and
 # security/ir.model.access.csv promise for each role.
@@ -85,7 +95,7 @@ class AccessCommon(CobranzaCommon):
         cls.move = cls._invoice(cls.customer, 300.0, days_overdue=4)
         cls.env["cobranza.cadence"]._run(cls.company, today=NOW.date(), now=NOW)
         cls.message = cls.env["cobranza.message"].search([("partner_id", "=", cls.customer.id)])
-        cls.message.account_id = cls.wa_account
+        cls.message.sudo().account_id = cls.wa_account  # what the sender records
         cls.customer.write({"cobranza_risk_manual": "high", "cobranza_collector_id":
                             cls.users["collector"].id})
         cls.customer.cobranza_risk_reason = "Pays 45 days late on average"
@@ -486,3 +496,229 @@ class TestCompanyIsolation(AccessCommon):
                 self.assertFalse(values["cobranza_last_contact"])
                 self.assertFalse(values["cobranza_last_outcome"])
                 self.assertEqual(values["cobranza_promise_ids"], [])
+
+
+@tagged("post_install", "-at_install")
+class TestTokenGoesToMetaOnly(AccessCommon):
+    """No user but a system administrator can make the server send the token anywhere; a
+    user who may not write never makes the server call Meta."""
+
+    freeze_time = freezegun.freeze_time(NOW, tick=True)  # inside the customers' send window
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.meta = graph_mock.GraphMock().start()  # Meta, allowed as an administrator would
+        cls.addClassCleanup(cls.meta.stop)
+        cls.elsewhere = graph_mock.GraphMock().start()  # anybody else's server
+        cls.addClassCleanup(cls.elsewhere.stop)
+        allow_api_host(cls.env, cls.meta.url)
+        cls.wa_account.sudo().write({"mode": "live", "api_url": cls.meta.url,
+                                     "app_id": cls.meta.app_id})
+        cls.admin = new_test_user(
+            cls.env, login="endpoint_admin",
+            groups="base.group_system,cobranza_whatsapp.group_cobranza_manager",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
+        cls.users["billing"] = cls.users["accountant"]  # account.group_account_invoice only
+
+    def setUp(self):
+        super().setUp()
+        self.meta.reset()
+        self.elsewhere.reset()
+
+    def assert_nothing_sent(self):
+        self.assertEqual(self.meta.requests, [], "no request reached Meta")
+        self.assertEqual(self.elsewhere.requests, [], "no request went elsewhere")
+
+    def test_only_system_admins_change_where_the_token_goes(self):
+        for role in ("manager", "collector", "billing", "sales"):
+            user = self.users[role]
+            account = self.wa_account.with_user(user)
+            for field in ENDPOINT_FIELDS:
+                with self.subTest(role=role, field=field), self.assertRaises(AccessError):
+                    account.read([field])
+            for vals in ({"api_url": self.elsewhere.url}, {"api_version": "v1.0"},
+                         {"timeout": 120}):
+                with self.subTest(role=role, vals=vals), self.assertRaises(AccessError):
+                    account.write(vals)
+            Account = self.env["cobranza.whatsapp.account"].with_user(user)
+            with self.subTest(role=role, what="create"), self.assertRaises(AccessError):
+                Account.create({"name": "Mine", "api_url": self.elsewhere.url})
+            with self.subTest(role=role, what="default"), self.assertRaises(AccessError):
+                Account.with_context(default_api_url=self.elsewhere.url).create(
+                    {"name": "Mine"})
+        self.assertEqual(self.wa_account.sudo().api_url, self.meta.url)
+        # A manager still creates and edits accounts, on Meta's endpoint.
+        created = self.env["cobranza.whatsapp.account"].with_user(self.users["manager"]).create(
+            {"name": "Second number"})
+        self.assertEqual(created.sudo().api_url, "https://graph.facebook.com")
+        created.with_user(self.users["manager"]).write({"rate_limit": 5.0})
+        # The system administrator: Meta's host over https, or a host the parameter allows.
+        admin_account = self.wa_account.with_user(self.admin)
+        for url in (self.elsewhere.url, "http://graph.facebook.com",
+                    "https://graph.facebook.com.example.com", "https://graph.facebook.com:8443",
+                    "https://graph.facebook.com@example.com", "ftp://graph.facebook.com"):
+            with self.subTest(url=url), self.assertRaises(ValidationError):
+                admin_account.write({"api_url": url})
+        with self.assertRaises(ValidationError):
+            admin_account.write({"api_version": "v27.0/../../me"})
+        admin_account.write({"api_url": "https://graph.facebook.com", "timeout": 20})
+        self.assertEqual(admin_account.read(["api_url"])[0]["api_url"],
+                         "https://graph.facebook.com")
+        self.assert_nothing_sent()
+
+    def test_a_foreign_host_written_by_sudo_gets_nothing(self):
+        with self.assertRaises(ValidationError):
+            self.wa_account.sudo().api_url = self.elsewhere.url
+        # Allowed once, then the parameter removed: the URL stays, nothing goes there.
+        Parameter = self.env["ir.config_parameter"].sudo()
+        allowed = Parameter.get_param(graph_api.ALLOWED_HOSTS_PARAM)
+        allow_api_host(self.env, self.elsewhere.url)
+        self.wa_account.sudo().api_url = self.elsewhere.url
+        Parameter.set_param(graph_api.ALLOWED_HOSTS_PARAM, allowed)
+        with self.assertRaises(graph_api.ApiUrlRefused):
+            self.wa_account._graph_api()
+        with self.assertRaises(UserError) as refused:
+            self.wa_account.with_user(self.users["manager"]).action_test_connection()
+        self.assertIn("cobranza_whatsapp.allowed_api_hosts", str(refused.exception))
+        # The sender: the account stops, its message waits in the queue, unsent.
+        message = self.queue_reminder(self._customer("Rosa Huamán", "+51 987 000 222", self.pe))
+        self.assertEqual(message.state, "queued")
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(self.wa_account.state, "stopped")
+        self.assertIn("not Meta's Graph API", self.wa_account.stopped_reason)
+        self.assert_nothing_sent()
+        # The control: the same calls reach an allowed host (so the checks above can fail).
+        allow_api_host(self.env, self.elsewhere.url)
+        self.wa_account.action_test_connection()
+        self.assertTrue(self.elsewhere.requests)
+
+    def test_every_call_to_meta_checks_write_access_first(self):
+        register = self.env["cobranza.whatsapp.account.register"].sudo().create(
+            {"account_id": self.wa_account.id, "pin": "123456"})
+        templates = self.wa_account.env["cobranza.whatsapp.template"].search(
+            [("company_id", "=", self.company.id)])
+        for role in ("collector", "billing", "sales"):
+            user = self.users[role]
+            calls = {
+                "test connection": lambda u=user: self.wa_account.with_user(u)
+                .action_test_connection(),
+                "subscribe app": lambda u=user: self.wa_account.with_user(u)
+                .action_subscribe_app(),
+                "register number": lambda u=user: self.wa_account.with_user(u)
+                .action_register_number(),
+                "register pin": lambda u=user: register.with_user(u).action_register(),
+                "submit template": lambda u=user: templates[:1].with_user(u).action_submit(),
+                "sync templates": lambda u=user: templates.with_user(u).action_sync_status(),
+                "sync all": lambda u=user: self.env["cobranza.whatsapp.template"]
+                .with_user(u).action_sync_status(),
+            }
+            for name, call in calls.items():
+                with self.subTest(role=role, call=name), self.assertRaises(AccessError):
+                    call()
+        self.assert_nothing_sent()
+        # The control: a manager's Test Connection does reach Meta.
+        self.wa_account.with_user(self.users["manager"]).action_test_connection()
+        self.assertTrue(self.meta.requests)
+
+    def test_metas_answers_for_the_managers_a_plain_state_for_all(self):
+        self.wa_account.with_user(self.users["manager"]).action_test_connection()
+        self.assertEqual(self.wa_account.setup_state, "ok")
+        collector = self.wa_account.with_user(self.users["collector"])
+        self.assertEqual(collector.read(["setup_state"])[0]["setup_state"], "ok")
+        for field in SETUP_FIELDS:
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                collector.read([field])
+        self.assertFalse(set(SETUP_FIELDS) & set(collector.fields_get()))
+        manager = self.wa_account.with_user(self.users["manager"]).read(list(SETUP_FIELDS))[0]
+        self.assertEqual(manager["verified_name"], "Mock Business")
+        self.assertEqual(manager["messaging_limit"], 2000)
+
+
+@tagged("post_install", "-at_install")
+class TestMessagesAndWords(AccessCommon):
+    """A message changes only through what happens to it; a customer's words are read by
+    the collection users, the customer's summary by every internal user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.reply = cls.env["cobranza.message"].sudo().create({
+            "direction": "in", "state": "received", "partner_id": cls.customer.id,
+            "company_id": cls.company.id, "body": "Ya pagué ayer, le mando el voucher",
+            "wa_id": "51987654321", "intent": "paid", "intent_evidence": "ya pagué"})
+
+    def test_what_happened_is_the_automations(self):
+        forged = {"state": "sent", "wamid": "wamid.FORGED", "sent_at": NOW, "error_message": "",
+                  "error_code": 131026, "delivered_at": NOW, "read_at": NOW, "attempts": 0,
+                  "to_number": "+51999999999", "wa_id": "51999999999", "direction": "in",
+                  "billable": True, "pricing_category": "marketing"}
+        for role in ("collector", "manager"):
+            message = self.message.with_user(self.users[role])
+            for field, value in forged.items():
+                with self.subTest(role=role, field=field), self.assertRaises(UserError):
+                    message.write({field: value})
+                # A context key from an RPC call is JSON: it never stands for the automation.
+                with self.subTest(role=role, field=field, forged="context"), \
+                        self.assertRaises(UserError):
+                    message.with_context(cobranza_state_machine=True).write({field: value})
+        self.assertEqual((self.message.state, self.message.wamid), ("queued", False))
+        # What a collector may change is changed; the state machine still moves it.
+        self.message.with_user(self.users["collector"]).write({"body": "edited"})
+        self.message.with_user(self.users["collector"])._set_cancelled("Paid at the counter")
+        self.assertEqual(self.message.state, "cancelled")
+
+    def test_customer_words_for_collection_users_only(self):
+        for role in ("sales", "billing"):
+            user = self.users["accountant" if role == "billing" else role]
+            reply = self.reply.with_user(user)
+            self.assertEqual(reply.read(["state", "direction", "intent"])[0]["intent"], "paid")
+            for field in MESSAGE_WORDS:
+                with self.subTest(role=role, field=field), self.assertRaises(AccessError):
+                    reply.read([field])
+            self.assertFalse(set(MESSAGE_WORDS) & set(reply.fields_get()))
+            with self.subTest(role=role, what="search"), self.assertRaises(AccessError):
+                reply.search([("body", "ilike", "pagué")])
+            # The customer's summary, for every internal user.
+            summary = self.customer.with_user(user).read([
+                "cobranza_total_due", "cobranza_next_action", "cobranza_last_outcome",
+                "cobranza_message_count"])[0]
+            self.assertEqual(summary["cobranza_total_due"], 300.0)
+            self.assertIn("Replied", summary["cobranza_last_outcome"])
+        for role in ("collector", "manager"):
+            values = self.reply.with_user(self.users[role]).read(list(MESSAGE_WORDS))[0]
+            self.assertEqual(values["wa_id"], "51987654321")
+            self.assertIn("Ya pagué", values["body"])
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyRules(TestCompanyIsolation):
+    """What hangs off a company's record (variables, buttons, plan lines, rates, the
+    dashboard) is that company's too, for a collector and a manager of company B."""
+
+    def test_records_of_company_a_records_stay_in_company_a(self):
+        plan = self.records["cobranza.payment.plan"]
+        plan.sudo().action_compute_lines()
+        self.env["cobranza.whatsapp.rate"].sudo().search([]).exists()
+        board = self.env["cobranza.dashboard"].sudo().create({"company_id": self.company.id})
+        paths = {
+            "cobranza.whatsapp.template.variable": "template_id.company_id",
+            "cobranza.whatsapp.template.button": "template_id.company_id",
+            "cobranza.payment.plan.line": "plan_id.company_id",
+            "cobranza.dashboard": "company_id",
+            "cobranza.payment.notification": "company_id",
+        }
+        for model, path in paths.items():
+            of_a = self.env[model].sudo().search([(path, "=", self.company.id)])
+            if model == "cobranza.dashboard":
+                of_a = board
+            self.assertTrue(of_a, f"{model}: something of company A to hide")
+            for user in self.b_users:
+                Model = self.env[model].with_user(user)
+                if not Model.has_access("read"):
+                    continue
+                with self.subTest(model=model, user=user.login):
+                    self.assertFalse(Model.search([("id", "in", of_a.ids)]))
+                    with self.assertRaises(AccessError):
+                        of_a.with_user(user).read(["display_name"])

@@ -23,6 +23,10 @@ from odoo.tests.common import get_db_name
 from odoo.tools import config
 
 from . import graph_mock
+from .common import allow_api_host
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ROUND_THE_CLOCK_FIELDS = ["hour_from", "hour_to", "use_public_holidays", *WEEKDAYS]
 
 
 def run_in_threads(target, count):
@@ -145,6 +149,7 @@ class TestConcurrency(BaseCase):
             self._window_open(env)
             account = env["cobranza.whatsapp.account"].browse(self.account_id)
             mock = graph_mock.GraphMock(latency=0.005).start()
+            allow_api_host(env, mock.url)
             account.write({"mode": "live", "api_url": mock.url, "access_token": "tok"})
             cr.commit()
         try:
@@ -183,6 +188,7 @@ class TestConcurrency(BaseCase):
             pdf_mode = company.cobranza_pdf_mode
             company.cobranza_pdf_mode = "link"  # each send is one request, the message
             mock = graph_mock.GraphMock().start()
+            allow_api_host(env, mock.url)
             env["cobranza.whatsapp.account"].browse(self.account_id).write(
                 {"mode": "live", "api_url": mock.url, "access_token": "tok"})
             cr.commit()

@@ -1,6 +1,7 @@
 import datetime
 
 from odoo import Command
+from odoo.addons.base.tests.common import new_test_user
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -148,6 +149,45 @@ class TestDashboard(CobranzaCommon):
             self.env["cobranza.dashboard"].with_user(self.collector).create({})
         with self.assertRaises(AccessError):
             self.env["cobranza.message.report"].with_user(self.salesman).search([])
+
+    def test_dashboard_keeps_to_the_users_companies(self):
+        other = self.setup_other_company(name="Other Collections Co")["company"]
+        # Company B's receivables are no part of company A's figures.
+        before = self._kpis()
+        move = self.env["account.move"].with_company(other).create({
+            "move_type": "out_invoice", "partner_id": self.buyer.id, "company_id": other.id,
+            "invoice_date": D(2026, 9, 1), "invoice_date_due": D(2026, 10, 1),
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1,
+                                                 "price_unit": 9000, "tax_ids": []})]})
+        move.action_post()
+        self.assertEqual(self._kpis(), before)
+        Board = self.env["cobranza.dashboard"].with_user(self.manager)  # company A only
+        dates = {"date_from": PERIOD[0], "date_to": PERIOD[1]}
+        with self.assertRaises(AccessError):
+            Board.create(dict(dates, company_id=other.id))
+        with self.assertRaises(AccessError):
+            Board._kpis(other, *PERIOD)
+        board = Board.create(dates)
+        with self.assertRaises(AccessError):
+            board.write({"company_id": other.id})
+        # A manager of both companies, with only company A enabled, reads only A.
+        both = new_test_user(
+            self.env, login="both_managers", groups="cobranza_whatsapp.group_cobranza_manager",
+            company_id=self.company.id, company_ids=[Command.set((self.company | other).ids)])
+        only_a = self.env["cobranza.dashboard"].with_user(both).with_context(
+            allowed_company_ids=self.company.ids)
+        with self.assertRaises(AccessError):
+            only_a.create(dict(dates, company_id=other.id))
+        board_b = only_a.with_context(allowed_company_ids=(other | self.company).ids).create(
+            dict(dates, company_id=other.id))
+        self.assertEqual(board_b.receivable_at_end, 9000.0)
+        with self.assertRaises(AccessError):
+            board_b.with_context(allowed_company_ids=self.company.ids).read(
+                ["receivable_at_end"])
+        self.env.invalidate_all()
+        with self.assertRaises(AccessError):
+            board_b.sudo().with_user(both).with_context(
+                allowed_company_ids=self.company.ids)._kpis(other, *PERIOD)
 
     def test_kpi_alert_notifies_on_a_drop(self):
         alert = self.env["cobranza.kpi.alert"].create({

@@ -20,7 +20,7 @@ from odoo.tests import Form, tagged
 
 from ..tools import graph_api, meta_api
 from . import graph_mock
-from .common import NOW, GraphMockCase, LiveAccountCommon
+from .common import NOW, GraphMockCase, LiveAccountCommon, allow_api_host
 
 # Past the client's timeout: Odoo's test framework raises any timeout under 10 s to 10 s.
 HANG = 12
@@ -43,7 +43,8 @@ class TestLostOrNeverSent(GraphMockCase):
 
     def client(self, url=None):
         return graph_api.GraphApi(api_url=url or self.mock.url, version="v23.0",
-                                  token="T0K3N", timeout=1, phone_number_id="PN1")
+                                  token="T0K3N", timeout=1, phone_number_id="PN1",
+                                  allowed_hosts=["127.0.0.1", "graph.example"])
 
     def send(self, url=None):
         """The error of one send, as the sender sees it (its answer parsed)."""
@@ -195,7 +196,8 @@ class TestExactlyOnce(LiveAccountCommon):
 
     def test_a_connection_never_made_is_retried(self):
         message = self.queue_reminder(self.customer)
-        self.wa_account.sudo().api_url = refused_url()
+        allow_api_host(self.env, refused := refused_url())
+        self.wa_account.sudo().api_url = refused
         self.env["cobranza.message"]._process_queue()
         self.assertEqual((message.state, message.attempts), ("queued", 1))
         self.assertTrue(message.next_attempt_at)

@@ -39,7 +39,8 @@ class FakeMeta:
 
 
 def client(**kwargs):
-    values = {"api_url": "https://graph.example", "version": "v23.0", "token": "T0K3N",
+    values = {"api_url": "https://graph.example", "allowed_hosts": ["graph.example", "cdn.example"],
+              "version": "v23.0", "token": "T0K3N",
               "timeout": 7, "phone_number_id": "PN1", "waba_id": "WABA1", "app_id": "APP1"}
     values.update(kwargs)
     return graph_api.GraphApi(**values)

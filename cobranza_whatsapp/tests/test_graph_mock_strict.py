@@ -20,7 +20,7 @@ class TestStrictMock(GraphMockCase):
     def client(self, **kwargs):
         values = {"api_url": self.mock.url, "version": meta_api.DEFAULT_API_VERSION,
                   "token": "T0K3N", "phone_number_id": "PN1", "waba_id": "WABA1",
-                  "app_id": self.mock.app_id}
+                  "app_id": self.mock.app_id, "allowed_hosts": ["127.0.0.1"]}
         values.update(kwargs)
         return graph_api.GraphApi(**values)
 

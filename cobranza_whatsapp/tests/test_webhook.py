@@ -5,7 +5,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..tools import meta_api
 from . import graph_mock
-from .common import NOW, CobranzaCommon
+from .common import NOW, CobranzaCommon, allow_api_host
 
 SECRET = "app-secret-for-tests"
 URL = "/cobranza_whatsapp/webhook"
@@ -170,6 +170,7 @@ class TestWebhook(CobranzaCommon, HttpCase):
     def test_inbound_receipt_is_kept_on_the_invoice(self):
         mock = graph_mock.GraphMock().start()
         self.addCleanup(mock.stop)
+        allow_api_host(self.env, mock.url)
         self.wa_account.sudo().write({"mode": "live", "api_url": mock.url,
                                       "access_token": "tok"})
         mock.inbound_media["778899"] = ("application/pdf", b"%PDF-1.4 receipt bytes")
@@ -189,6 +190,7 @@ class TestWebhook(CobranzaCommon, HttpCase):
     def test_inbound_media_that_cannot_be_downloaded_is_still_recorded(self):
         mock = graph_mock.GraphMock().start()
         self.addCleanup(mock.stop)
+        allow_api_host(self.env, mock.url)
         self.wa_account.sudo().write({"mode": "live", "api_url": mock.url,
                                       "access_token": "tok"})
         self.sent_message()

@@ -8,7 +8,7 @@ from odoo.tests import BaseCase, HttpCase, tagged
 
 from ..tools import meta_api
 from . import graph_mock
-from .common import NOW, CobranzaCommon
+from .common import NOW, CobranzaCommon, allow_api_host
 
 URL = "/cobranza_whatsapp/webhook"
 # One Meta app, hence one App Secret, for the numbers of both companies (the usual set-up).
@@ -268,6 +268,7 @@ class TestWebhookAnswersFirst(RoutingCommon):
         super().setUp()
         self.mock = graph_mock.GraphMock().start()
         self.addCleanup(self.mock.stop)
+        allow_api_host(self.env, self.mock.url)
         self.wa_account.sudo().write({"mode": "live", "api_url": self.mock.url,
                                       "access_token": "tok"})
 

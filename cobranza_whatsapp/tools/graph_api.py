@@ -12,12 +12,14 @@ run everything above the wire unchanged.
 """
 
 import threading
+import urllib.parse
 import uuid
 
 import requests
 import urllib3
 
 from . import meta_api
+from .i18n import _lt
 
 DEFAULT_TIMEOUT = 10
 TEMPLATE_FIELDS = "id,name,status,category,language,quality_score,rejected_reason"
@@ -28,9 +30,86 @@ PHONE_FIELDS = ("display_phone_number,verified_name,name_status,quality_rating,"
                 "whatsapp_business_manager_messaging_limit")
 MAX_TEMPLATE_PAGES = 100
 
+# Where an account's token may go: Meta's Graph API, over https only. Another address (a
+# test double, a proxy) is allowed only by a system administrator, in this system parameter:
+# a comma-separated list of ``host`` (any port) or ``host:port``.
+META_API_HOST = "graph.facebook.com"
+ALLOWED_HOSTS_PARAM = "cobranza_whatsapp.allowed_api_hosts"
+# Meta hands out media downloads on its own CDN; the token goes there only over https.
+META_MEDIA_HOST_SUFFIXES = (".fbsbx.com", ".facebook.com", ".fbcdn.net", ".whatsapp.net")
+API_URL_REFUSED = _lt("The API URL %(url)s is not Meta's Graph API (https://graph.facebook.com) "
+                      "and its host is not in the system parameter %(param)s: nothing is sent "
+                      "there. A system administrator can correct the URL or allow the host.")
+
 # One pooled HTTP session per thread: reusing TCP/TLS connections is what lets one worker
 # send hundreds of messages per second, and a session is not shared between threads.
 _sessions = threading.local()
+
+
+class ApiUrlRefused(meta_api.MetaError):
+    """The account's API address is neither Meta's nor allowed: no request was made.
+
+    An account problem (the queue waits for a manager), never a reason to fail a message.
+    """
+
+    def __init__(self, url):
+        super().__init__("API URL refused", code=None)
+        self.url = _display_url(url)
+        self.kind = meta_api.ACCOUNT
+
+    def __str__(self):
+        return API_URL_REFUSED % {"url": self.url, "param": ALLOWED_HOSTS_PARAM}
+
+
+def _display_url(url):
+    """The URL without any credentials or query, for a message."""
+    try:
+        parts = urllib.parse.urlsplit(str(url or ""))
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+    except ValueError:
+        return "?"
+    return f"{parts.scheme}://{netloc}{parts.path}"[:200]
+
+
+def parse_allowed_hosts(value):
+    """The allowed ``host`` / ``host:port`` entries, lower-cased, from the system parameter's
+    comma-separated text (or an iterable of entries)."""
+    entries = value.split(",") if isinstance(value, str) else (value or ())
+    return frozenset(str(entry).strip().lower() for entry in entries if str(entry).strip())
+
+
+def api_url_allowed(url, allowed_hosts=(), *, media=False):
+    """Whether a request carrying the token may go to `url`: Meta's Graph API over https
+    (with `media`, Meta's media CDN over https too), or a host the system parameter allows
+    (``host`` for any port, ``host:port`` for one), over http or https. Nothing but
+    http(s), no credentials, no characters two URL parsers could read differently."""
+    url = str(url or "")
+    if not url or any(char in url for char in "@\\") or any(
+            char.isspace() or ord(char) < 32 for char in url):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return False
+    if scheme == "https" and port in (None, 443) and (
+            host == META_API_HOST or (media and host.endswith(META_MEDIA_HOST_SUFFIXES))):
+        return True
+    allowed = parse_allowed_hosts(allowed_hosts)
+    default_port = 443 if scheme == "https" else 80
+    return host in allowed or f"{host}:{port or default_port}" in allowed
+
+
+def check_api_url(url, allowed_hosts=(), *, media=False):
+    """`url` if the token may go there (see :func:`api_url_allowed`), else ApiUrlRefused."""
+    if not api_url_allowed(url, allowed_hosts, media=media):
+        raise ApiUrlRefused(url)
+    return url
 
 
 def _session():
@@ -44,8 +123,11 @@ class GraphApi:
     """Meta's Graph API for one WhatsApp Business phone number."""
 
     def __init__(self, *, api_url, version, token, timeout=DEFAULT_TIMEOUT,
-                 phone_number_id=None, waba_id=None, app_id=None):
-        self.base_url = f"{(api_url or meta_api.DEFAULT_API_URL).rstrip('/')}/{version}"
+                 phone_number_id=None, waba_id=None, app_id=None, allowed_hosts=()):
+        # The token goes nowhere but Meta (or a host a system administrator allowed).
+        self.allowed_hosts = parse_allowed_hosts(allowed_hosts)
+        api_url = check_api_url(api_url or meta_api.DEFAULT_API_URL, self.allowed_hosts)
+        self.base_url = f"{api_url.rstrip('/')}/{version}"
         self.token = token or ""
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.phone_number_id = phone_number_id or ""
@@ -67,6 +149,9 @@ class GraphApi:
         could not be read, with ``maybe_sent`` when the request may have reached Meta all
         the same (then Meta may have acted on it: a message is not sent again blindly)."""
         url = path if absolute else f"{self.base_url}/{path.lstrip('/')}"
+        # An address Meta handed out (a media download) is checked too: never the token
+        # to a host that is not Meta's.
+        check_api_url(url, self.allowed_hosts, media=absolute)
         try:
             response = _session().request(
                 method, url, json=json, params=params, data=data, files=files,
