@@ -319,6 +319,22 @@ class CobranzaCadence(models.AbstractModel):
             lines.append(f"{self.env._(scoring.FACTOR_LABELS[key])}: {value:+.1f}")
         return "\n".join(lines)
 
+    @api.model
+    def _contact_times(self, partners, company, now, cache=None):
+        """{partner id: the first instant at or after `now` inside its contact window} for
+        messages outside a cadence run (thanks, broken promises, fallbacks...) and for the
+        sender's check when a message leaves. `cache` keeps the company's windows and
+        holidays across calls."""
+        cache = {} if cache is None else cache
+        context = cache.get(company.id)
+        if context is None:
+            context = cache[company.id] = self._run_context(company, now.date())
+        schedule = context.setdefault("customer_schedule", {})
+        for partner in partners:
+            schedule[partner.id] = (partner.cobranza_tz, partner.country_id.id)
+        return {partner.id: self._scheduled_at(partner.id, now, context)
+                for partner in partners}
+
     def _scheduled_at(self, partner_id, now, context):
         """The first instant inside the contact window of the customer's country and zone."""
         tz_name, country_id = context["customer_schedule"].get(partner_id, (None, None))

@@ -121,7 +121,7 @@ class CobranzaMessageSender(models.AbstractModel):
                 if not batch:
                     more = False
                     continue
-                posts = batch._prepare_batch(waiting)
+                posts = batch._prepare_batch(waiting, now=now)
                 processed += len(batch)
                 batches += 1
                 if auto_commit:
@@ -137,14 +137,15 @@ class CobranzaMessageSender(models.AbstractModel):
         return processed
 
     def _send_batch(self):
-        """Send these messages now, in the caller's transaction: tests and the demo only.
+        """Send these messages now, in the caller's transaction: tests and the demo only
+        (their contact window is not checked: the caller chose the moment).
 
         Everything else (Send Reminder Now, Reply on WhatsApp) queues the message and wakes
         the send cron, which posts it from a transaction of its own.
         """
         with self._poster() as outbox:
             waiting = {}
-            outbox.submit(self._prepare_batch(waiting))
+            outbox.submit(self._prepare_batch(waiting, check_window=False))
             self._record_answers(outbox.results(wait=True), waiting, False)
 
     @api.model
@@ -165,7 +166,7 @@ class CobranzaMessageSender(models.AbstractModel):
         if auto_commit:
             self.env["ir.cron"]._commit_progress(0)
 
-    def _prepare_batch(self, waiting):
+    def _prepare_batch(self, waiting, now=None, check_window=True):
         """Prepare every message: SMS and e-mail go out now, WhatsApp messages are marked
         ``sending`` and returned as posts for the poster.
 
@@ -178,6 +179,8 @@ class CobranzaMessageSender(models.AbstractModel):
                              "move_type"])
         self.move_ids._cobranza_ensure_tokens()
         held = self.env["cobranza.whatsapp.account"]._hold_over_messaging_limit(self)
+        if check_window:
+            held |= self._hold_outside_contact_window(now)
         self = self - held  # noqa: PLW0642
         try:
             chatter = ChatterNotes()
@@ -239,6 +242,23 @@ class CobranzaMessageSender(models.AbstractModel):
         elif self.channel == "email":
             self._send_email()
         return None
+
+    def _hold_outside_contact_window(self, now=None):
+        """Business messages whose customer's contact window is closed now (queued in it,
+        held since by a retry, a limit, a slow queue) wait for it to open again; replies
+        to a customer who wrote are not held. Returns the held messages."""
+        now = now or fields.Datetime.now()
+        business = self.filtered(lambda m: m.kind != "text")
+        cache, held = {}, self.browse()
+        for company, messages in business.grouped("company_id").items():
+            times = self.env["cobranza.cadence"]._contact_times(
+                messages.partner_id, company, now, cache)
+            for message in messages:
+                opens = times[message.partner_id.id]
+                if opens > now:
+                    message.sudo().scheduled_at = opens
+                    held |= message
+        return held
 
     def _opted_out(self):
         """Whether the customer opted out of this message's company (consent is each

@@ -49,6 +49,7 @@ class CobranzaPromise(models.Model):
         "measured from it.")
     amount_paid = fields.Monetary(
         string="Paid Since", currency_field="currency_id", compute="_compute_amount_paid",
+        compute_sudo=True,
         help="Paid on the promise's invoices since it was made.")
     note = fields.Text()
 

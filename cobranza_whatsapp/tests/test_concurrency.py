@@ -119,14 +119,22 @@ class TestConcurrency(BaseCase):
                 [("external_id", "like", f"conc-{self.tag}%")]).unlink()
             moves.button_draft()
             moves.button_cancel()
+            for values in self.created.get("windows", []):
+                window_id = values.pop("id")
+                env["cobranza.contact.window"].browse(window_id).write(values)
             cr.commit()
         super().tearDown()
 
     def _window_open(self, env):
-        """Messages are due now whatever the hour: the window is not what is tested here."""
+        """Messages are due now whatever the hour: the window is not what is tested here
+        (the contact windows open round the clock until tearDown)."""
         env["cobranza.message"].search(
             [("partner_id", "in", self.created["partners"])]).write(
             {"scheduled_at": datetime.datetime.now() - datetime.timedelta(minutes=1)})
+        windows = env["cobranza.contact.window"].search([])
+        self.created["windows"] = windows.read(ROUND_THE_CLOCK_FIELDS)
+        windows.write({"hour_from": 0, "hour_to": 24, "use_public_holidays": False,
+                       **dict.fromkeys(WEEKDAYS, True)})
 
     def test_two_cadence_runs_then_two_senders(self):
         def cadence(_index):

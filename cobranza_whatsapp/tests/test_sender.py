@@ -61,6 +61,23 @@ class TestSender(LiveAccountCommon):
         self.assertIn(move.name, message.body)
         self.assertIn("Collection reminder sent", move.message_ids[0].body)
 
+    def test_a_thank_you_waits_for_the_customers_contact_hours(self):
+        """Reported: a Madrid customer who paid at 20:00 UTC was thanked at 21:00 local time.
+        Every business message is checked against the window when it leaves."""
+        madrid = self._customer("Lucía García", "+34 612 345 678", self.es)
+        move = self._invoice(madrid, 300.0, days_overdue=4)
+        move.cobranza_level_id = self.levels[:1]  # reminded: a payment is thanked
+        thanks = self.env["cobranza.message"]._queue_purpose(madrid, move, "thanks")
+        self.assertTrue(thanks)
+        evening = datetime.datetime(2026, 11, 18, 20, 0)  # 21:00 in Madrid: closed
+        self.env["cobranza.message"]._process_queue(now=evening)
+        self.assertEqual(thanks.state, "queued")
+        self.assertEqual(thanks.scheduled_at, datetime.datetime(2026, 11, 19, 8, 0),
+                         "09:00 the next morning in Madrid")
+        self.assertFalse(self.mock.sent_messages())
+        self.env["cobranza.message"]._process_queue(now=thanks.scheduled_at)
+        self.assertIn(thanks.state, ("sent", "delivered", "read"))
+
     def test_statement_merges_the_invoice_pdfs(self):
         """Several invoices: one PDF holding each invoice, rendered one by one."""
         a = self._invoice(self.customer, 300.0, days_overdue=4)
