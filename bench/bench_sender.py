@@ -43,6 +43,13 @@ def prepare(database, messages, mock_url):
         templates.action_submit()
         now = datetime.datetime.combine(datetime.date.today(), datetime.time(15, 0))
         company.cobranza_frequency_cap = 100
+        company.cobranza_daily_cap = 100
+        # The sender checks each customer's contact hours as it sends: the benchmark measures
+        # the sender, not the hour it runs at, so every window opens round the clock.
+        env["cobranza.contact.window"].search([]).write({
+            "hour_from": 0, "hour_to": 24, "use_public_holidays": False,
+            **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday",
+                             "saturday", "sunday"), True)})
         env["cobranza.cadence"]._run(company, now=now, today=now.date())
         env.cr.execute("UPDATE cobranza_message SET scheduled_at = now() at time zone 'UTC' "
                        "- interval '1 minute' WHERE state = 'queued'")
