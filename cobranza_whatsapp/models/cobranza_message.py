@@ -96,7 +96,7 @@ class CobranzaMessage(models.Model):
     conversation_id = fields.Char(readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments",
                                       groups=COLLECTION_USERS)
-    intent = fields.Selection(intent_tools.INTENT_LABELS, readonly=True,
+    intent = fields.Selection(list(intent_tools.INTENT_LABELS), readonly=True,
                               index="btree_not_null")
     intent_confidence = fields.Float(string="Confidence", readonly=True, digits=(3, 2))
     intent_evidence = fields.Char(string="Because of", readonly=True, groups=COLLECTION_USERS,
