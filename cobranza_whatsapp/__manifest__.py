@@ -28,6 +28,8 @@
         "data/cobranza_level_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron.xml",
+        "data/cobranza_ab_experiment_data.xml",
+        "views/cobranza_ab_experiment_views.xml",
         "views/cobranza_level_views.xml",
         "views/cobranza_whatsapp_account_views.xml",
         "views/cobranza_whatsapp_account_register_views.xml",

@@ -11,6 +11,7 @@ from . import cobranza_whatsapp_sandbox
 from . import cobranza_whatsapp_media
 from . import cobranza_whatsapp_rate
 from . import cobranza_level
+from . import cobranza_ab_experiment
 from . import cobranza_step
 from . import cobranza_cadence
 from . import cobranza_message_sender

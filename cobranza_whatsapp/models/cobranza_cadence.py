@@ -118,6 +118,7 @@ class CobranzaCadence(models.AbstractModel):
             handoff=level.handoff,
             has_template_b=bool(level.template_b_id),
             ab_split=level.ab_split,
+            ab_experiment_id=level.ab_experiment_id.id,
             max_pay_probability=level.max_pay_probability,
         )
 

@@ -1,7 +1,15 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import cadence, kpi
+from ..tools import ab_test, cadence
+from .cobranza_ab_experiment import RESULTS, STATES
+
+# Changing one of these on a level with a variant B starts a new A/B test.
+AB_DESIGN_FIELDS = {"template_id", "template_b_id", "ab_split"}
+
+# What the level shows of its current test: its ab_<name> is the test's <name>.
+AB_FIGURES = ("state", "result", "customers_a", "customers_b", "paid_rate_a", "paid_rate_b",
+              "reply_rate_a", "reply_rate_b", "p_value", "verdict", "method")
 
 CHANNELS = [
     ("whatsapp", "WhatsApp"),
@@ -71,17 +79,35 @@ class CobranzaLevel(models.Model):
         help="A/B test: this share of customers gets variant B instead.",
     )
     ab_split = fields.Integer(string="Variant B %", default=50)
-    ab_sent_a = fields.Integer(string="Sent (A)", compute="_compute_ab_results")
-    ab_sent_b = fields.Integer(string="Sent (B)", compute="_compute_ab_results")
-    ab_reply_rate_a = fields.Float(string="Reply Rate A (%)", compute="_compute_ab_results")
-    ab_reply_rate_b = fields.Float(string="Reply Rate B (%)", compute="_compute_ab_results")
-    ab_paid_rate_a = fields.Float(string="Paid in 7 Days A (%)", compute="_compute_ab_results")
-    ab_paid_rate_b = fields.Float(string="Paid in 7 Days B (%)", compute="_compute_ab_results")
+    ab_min_sample = fields.Integer(
+        string="Customers per Variant", default=ab_test.DEFAULT_MIN_SAMPLE,
+        help="The A/B test decides only once both variants have this many customers whose "
+        "days to pay have elapsed. Fixed when a test starts: a change applies to the next one.")
+    ab_horizon_days = fields.Integer(
+        string="Test Horizon (days)", default=ab_test.DEFAULT_HORIZON_DAYS,
+        help="The A/B test decides no earlier than this many days after it starts. Fixed when "
+        "a test starts: a change applies to the next one.")
+    ab_experiment_ids = fields.One2many("cobranza.ab.experiment", "level_id",
+                                        string="A/B Tests")
+    ab_experiment_count = fields.Integer(compute="_compute_ab_experiment_id", compute_sudo=True)
+    ab_experiment_id = fields.Many2one(
+        "cobranza.ab.experiment", string="Current A/B Test", compute="_compute_ab_experiment_id",
+        compute_sudo=True,
+        help="The test of the level's current variant B: the one the customers are "
+        "randomised by, and whose results the level shows.")
+    # The current test's figures, for the level form (computed as one, from the test).
+    ab_state = fields.Selection(STATES, string="A/B Test Status", compute="_compute_ab_figures")
+    ab_result = fields.Selection(RESULTS, string="A/B Result", compute="_compute_ab_figures")
+    ab_customers_a = fields.Integer(compute="_compute_ab_figures")
+    ab_customers_b = fields.Integer(compute="_compute_ab_figures")
+    ab_paid_rate_a = fields.Float(compute="_compute_ab_figures")
+    ab_paid_rate_b = fields.Float(compute="_compute_ab_figures")
+    ab_reply_rate_a = fields.Float(compute="_compute_ab_figures")
+    ab_reply_rate_b = fields.Float(compute="_compute_ab_figures")
     ab_p_value = fields.Float(string="p-value (payments)", digits=(4, 3),
-                              compute="_compute_ab_results")
-    ab_winner = fields.Selection([("a", "Variant A"), ("b", "Variant B")], string="Winner",
-                                 compute="_compute_ab_results")
-    ab_verdict = fields.Char(string="Verdict", compute="_compute_ab_results")
+                              compute="_compute_ab_figures")
+    ab_verdict = fields.Char(string="Verdict", compute="_compute_ab_figures")
+    ab_method = fields.Char(string="Method", compute="_compute_ab_figures")
     statement_template_id = fields.Many2one(
         "cobranza.whatsapp.template",
         check_company=True,
@@ -122,49 +148,30 @@ class CobranzaLevel(models.Model):
     _ab_split_range = models.Constraint(
         "CHECK(ab_split >= 0 AND ab_split <= 100)", "The variant B share is a percentage."
     )
+    _ab_min_sample_floor = models.Constraint(
+        "CHECK(ab_min_sample >= 30)", "An A/B test needs at least 30 customers per variant.")
+    _ab_horizon_floor = models.Constraint(
+        "CHECK(ab_horizon_days > 7)",
+        "The A/B test horizon must leave the customers more than the 7 days to pay it measures.")
     _max_pay_probability_range = models.Constraint(
         "CHECK(max_pay_probability >= 0 AND max_pay_probability <= 100)",
         "The payment probability limit is a percentage.",
     )
 
-    @api.depends("template_id", "template_b_id")
-    def _compute_ab_results(self):
-        groups = self.env["cobranza.message.report"]._read_group(
-            [("level_id", "in", self.ids), ("ab_variant", "!=", False)],
-            ["level_id", "ab_variant"], ["message_count:sum", "replied:sum", "converted:sum"],
-        )
-        figures = {(level.id, variant): (sent, replied, converted)
-                   for level, variant, sent, replied, converted in groups}
+    @api.depends("template_b_id", "ab_experiment_ids.state")
+    def _compute_ab_experiment_id(self):
         for level in self:
-            sent_a, replied_a, paid_a = figures.get((level.id, "a"), (0, 0, 0))
-            sent_b, replied_b, paid_b = figures.get((level.id, "b"), (0, 0, 0))
-            replies = kpi.two_proportion_test(replied_a, sent_a, replied_b, sent_b)
-            payments = kpi.two_proportion_test(paid_a, sent_a, paid_b, sent_b)
-            level.ab_sent_a, level.ab_sent_b = sent_a, sent_b
-            level.ab_reply_rate_a = (replies.rate_a or 0.0) * 100
-            level.ab_reply_rate_b = (replies.rate_b or 0.0) * 100
-            level.ab_paid_rate_a = (payments.rate_a or 0.0) * 100
-            level.ab_paid_rate_b = (payments.rate_b or 0.0) * 100
-            level.ab_p_value = payments.p_value if payments.p_value is not None else 1.0
-            # Payments decide; replies only break a tie when payments say nothing yet.
-            level.ab_winner = payments.winner or replies.winner or False
-            level.ab_verdict = level._ab_verdict(payments, replies, min(sent_a, sent_b))
+            level.ab_experiment_count = len(level.ab_experiment_ids)
+            # Experiments come newest first: the latest not stopped, while B is in place.
+            level.ab_experiment_id = level.ab_experiment_ids.filtered(
+                lambda e: e.state != "stopped")[:1] if level.template_b_id else False
 
-    def _ab_verdict(self, payments, replies, smallest):
-        if not self.template_b_id and not smallest:
-            return False
-        if smallest < kpi.MIN_SAMPLE:
-            return self.env._("Not enough messages yet: %(count)s of %(needed)s per variant.",
-                              count=smallest, needed=kpi.MIN_SAMPLE)
-        if payments.winner:
-            return self.env._("Variant %(variant)s converts better to payment (p = %(p)s).",
-                              variant=payments.winner.upper(), p=round(payments.p_value, 3))
-        if replies.winner:
-            return self.env._("Variant %(variant)s gets more replies (p = %(p)s); payments do "
-                              "not differ significantly yet.",
-                              variant=replies.winner.upper(), p=round(replies.p_value, 3))
-        return self.env._("No significant difference yet (p = %(p)s).",
-                          p=round(payments.p_value if payments.p_value is not None else 1.0, 3))
+    @api.depends("ab_experiment_id")
+    def _compute_ab_figures(self):
+        for level in self:
+            experiment = level.ab_experiment_id.sudo()
+            for name in AB_FIGURES:
+                level[f"ab_{name}"] = experiment[name] if experiment else False
 
     @api.constrains("offset_days", "company_id", "active", "apply_risk_low", "apply_risk_medium",
                     "apply_risk_high", "apply_new", "apply_recurring")
@@ -211,16 +218,63 @@ class CobranzaLevel(models.Model):
                                level=level.name)
                 )
 
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        levels = super().create(vals_list)
+        levels.filtered("template_b_id")._ab_restart()
+        return levels
+
+    def write(self, vals):
+        """A new variant B, template A or split is a new test: the old one's figures are
+        the old templates', counting on would mix two experiments."""
+        if not AB_DESIGN_FIELDS & vals.keys():
+            return super().write(vals)
+        before = {level.id: level._ab_design() for level in self}
+        result = super().write(vals)
+        self.filtered(lambda level: level._ab_design() != before[level.id])._ab_restart()
+        return result
+
     # === ACTION METHODS === #
 
     def action_promote_winner(self):
         """End the test: the winning template becomes the level's template for everyone."""
         self.ensure_one()
-        if not self.ab_winner:
-            raise UserError(self.env._("No variant has won significantly yet."))
-        winner = self.template_b_id if self.ab_winner == "b" else self.template_id
+        experiment = self.ab_experiment_id
+        if experiment.state != "decided" or experiment.result not in ("a", "b"):
+            raise UserError(self.env._(
+                "No variant has won: a winner exists only once the A/B test has decided, at "
+                "its horizon, and found a significant difference in payments."))
+        winner = experiment.template_b_id if experiment.result == "b" \
+            else experiment.template_a_id
         self.write({"template_id": winner.id, "template_b_id": False})
         return True
+
+    def action_start_ab_test(self):
+        """Start afresh: the running test stops with its figures, a new one counts from now."""
+        for level in self:
+            if not level.template_b_id:
+                raise UserError(self.env._("Level %(level)s has no variant B template to test.",
+                                           level=level.name))
+        self._ab_restart()
+        return True
+
+    def action_stop_ab_test(self):
+        """Stop the test; every customer gets template A again."""
+        self.write({"template_b_id": False})
+        return True
+
+    def action_view_ab_experiments(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("A/B Tests"),
+            "res_model": "cobranza.ab.experiment",
+            "view_mode": "list,form",
+            "domain": [("level_id", "=", self.id)],
+            "context": {"default_level_id": self.id},
+        }
 
     # === BUSINESS METHODS === #
 
@@ -242,7 +296,29 @@ class CobranzaLevel(models.Model):
         self.ensure_one()
         if not self.template_b_id:
             return "a"
-        return cadence.ab_variant(partner.id, self.id, self.ab_split)
+        return cadence.ab_variant(partner.id, self.ab_experiment_id.id, self.ab_split)
+
+    def _ab_design(self):
+        self.ensure_one()
+        return self.template_id, self.template_b_id, self.ab_split
+
+    def _ab_restart(self):
+        """Stop the level's running test and start one for its current templates, if any."""
+        self.ab_experiment_ids._set_stopped()
+        self.env["cobranza.ab.experiment"].create([{
+            "level_id": level.id,
+            "template_a_id": level.template_id.id,
+            "template_b_id": level.template_b_id.id,
+            "split": level.ab_split,
+            "min_sample": level.ab_min_sample,
+            "horizon_days": level.ab_horizon_days,
+        } for level in self if level.template_b_id])
+
+    @api.model
+    def _ab_start_missing(self):
+        """A level given a variant B before tests were records gets its test (upgrade)."""
+        levels = self.with_context(active_test=False).search([("template_b_id", "!=", False)])
+        levels.filtered(lambda level: not level.ab_experiment_id)._ab_restart()
 
     def _segments(self):
         """The (risk, customer type) pairs this level applies to."""

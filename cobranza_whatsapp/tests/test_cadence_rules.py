@@ -149,3 +149,12 @@ class TestPlan(BaseCase):
         variants = [cadence.ab_variant(pid, 7, 50) for pid in range(1, 2001)]
         self.assertAlmostEqual(variants.count("b") / 2000, 0.5, delta=0.04)
         self.assertEqual(cadence.ab_variant(3, 7, 0), "a")
+        self.assertEqual(cadence.ab_variant(3, 7, 100), "b")
+
+    def test_ab_variant_is_the_customers_within_a_test_drawn_afresh_by_the_next(self):
+        first = [cadence.ab_variant(pid, 7, 50) for pid in range(1, 2001)]
+        self.assertEqual(first, [cadence.ab_variant(pid, 7, 50) for pid in range(1, 2001)])
+        # Test 8 of the same level does not inherit test 7's groups.
+        second = [cadence.ab_variant(pid, 8, 50) for pid in range(1, 2001)]
+        changed = sum(a != b for a, b in zip(first, second, strict=True))
+        self.assertAlmostEqual(changed / 2000, 0.5, delta=0.05)

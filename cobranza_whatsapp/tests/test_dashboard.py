@@ -2,7 +2,7 @@ import datetime
 
 from odoo import Command
 from odoo.addons.base.tests.common import new_test_user
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import CobranzaCommon
@@ -205,48 +205,3 @@ class TestDashboard(CobranzaCommon):
         quiet = self.env["cobranza.kpi.alert"].create({"kpi": "dso", "threshold": 10})
         quiet._check(today=D(2026, 11, 22))
         self.assertFalse(quiet.triggered)
-
-
-@tagged("post_install", "-at_install")
-class TestABTest(CobranzaCommon):
-    def test_significant_variant_is_shown_and_promoted(self):
-        level = self.level_by_offset[3]
-        variant_b = level.template_id.copy({"name": "overdue_b_test"})
-        level.write({"template_b_id": variant_b.id, "ab_split": 50})
-        partners = self.env["res.partner"].create(
-            [{"name": f"Cliente {n}"} for n in range(80)])
-        messages = replies = self.env["cobranza.message"]
-        sent_at = datetime.datetime(2026, 11, 10, 15)
-        # A: 40 sent, 5 replies; B: 40 sent, 20 replies -> z = 3.62, p = 0.0003.
-        for index, partner in enumerate(partners):
-            variant = "a" if index < 40 else "b"
-            messages |= messages.create({
-                "direction": "out", "state": "delivered", "partner_id": partner.id,
-                "company_id": self.company.id, "level_id": level.id, "ab_variant": variant,
-                "template_id": (level.template_id if variant == "a" else variant_b).id,
-                "sent_at": sent_at})
-            if index < 5 or 40 <= index < 60:
-                replies |= messages.create({"direction": "in", "state": "received",
-                                 "partner_id": partner.id, "company_id": self.company.id,
-                                 "body": "ok", "intent": "thanks"})
-        self.env.cr.execute("UPDATE cobranza_message SET create_date = %s WHERE id = ANY(%s)",
-                            (sent_at, messages.ids))
-        self.env.cr.execute("UPDATE cobranza_message SET create_date = %s WHERE id = ANY(%s)",
-                            (sent_at + datetime.timedelta(hours=2), replies.ids))
-        self.env.invalidate_all()
-        self.assertEqual((level.ab_sent_a, level.ab_sent_b), (40, 40))
-        self.assertAlmostEqual(level.ab_reply_rate_a, 12.5)
-        self.assertAlmostEqual(level.ab_reply_rate_b, 50.0)
-        self.assertEqual(level.ab_winner, "b")
-        self.assertIn("Variant B gets more replies", level.ab_verdict)
-        level.with_user(self.manager).action_promote_winner()
-        self.assertEqual(level.template_id, variant_b)
-        self.assertFalse(level.template_b_id)
-
-    def test_too_few_messages_no_winner(self):
-        level = self.level_by_offset[7]
-        level.template_b_id = level.template_id.copy({"name": "reminder_b_test"})
-        self.assertFalse(level.ab_winner)
-        self.assertIn("Not enough messages yet", level.ab_verdict)
-        with self.assertRaises(UserError):
-            level.action_promote_winner()

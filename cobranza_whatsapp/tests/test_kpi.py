@@ -1,10 +1,12 @@
 """The KPI formulas and the A/B test, without a database."""
 
+import datetime
 import math
+import random
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools import cadence, kpi
+from ..tools import ab_test, cadence, kpi
 
 
 @tagged("post_install", "-at_install")
@@ -40,25 +42,74 @@ class TestKpiFormulas(BaseCase):
 
 @tagged("post_install", "-at_install")
 class TestABTest(BaseCase):
+    DESIGN = ab_test.Design(min_sample=200, horizon_days=28)
+    START = datetime.datetime(2026, 11, 18, 15)
+
     def test_textbook_example(self):
         # 30/100 against 50/100: pooled p 0.4, z = 0.2 / sqrt(0.4 * 0.6 * 0.02) = 2.887.
-        result = kpi.two_proportion_test(30, 100, 50, 100)
+        result = ab_test.two_proportion_test(30, 100, 50, 100)
         self.assertAlmostEqual(result.z, 0.2 / math.sqrt(0.0048), places=6)
         self.assertAlmostEqual(result.p_value, 0.00389, places=4)
         self.assertEqual(result.winner, "b")
 
     def test_no_winner_when_not_significant_or_too_small(self):
-        self.assertIsNone(kpi.two_proportion_test(30, 100, 33, 100).winner)
-        # A big difference on a handful of messages is not evidence.
-        small = kpi.two_proportion_test(1, 10, 8, 10)
+        self.assertIsNone(ab_test.two_proportion_test(30, 100, 33, 100).winner)
+        # A big difference on a handful of customers is not evidence.
+        small = ab_test.two_proportion_test(1, 10, 8, 10)
         self.assertLess(small.p_value, 0.05)
         self.assertIsNone(small.winner)
 
     def test_a_can_win_and_degenerate_cases(self):
-        self.assertEqual(kpi.two_proportion_test(60, 100, 35, 100).winner, "a")
-        same = kpi.two_proportion_test(0, 50, 0, 50)
+        self.assertEqual(ab_test.two_proportion_test(60, 100, 35, 100).winner, "a")
+        same = ab_test.two_proportion_test(0, 50, 0, 50)
         self.assertEqual((same.p_value, same.winner), (1.0, None))
-        self.assertIsNone(kpi.two_proportion_test(0, 0, 3, 40).p_value)
+        self.assertIsNone(ab_test.two_proportion_test(0, 0, 3, 40).p_value)
+
+    def test_due_only_at_the_horizon_with_the_sample(self):
+        strong = ab_test.Counts(customers_a=250, customers_b=250, paid_a=50, paid_b=100)
+        self.assertLess(ab_test.two_proportion_test(50, 250, 100, 250).p_value, 0.001)
+        day_27 = self.START + datetime.timedelta(days=27, hours=23)
+        day_28 = self.START + datetime.timedelta(days=28)
+        self.assertEqual(ab_test.decision_date(self.START, self.DESIGN), day_28)
+        self.assertFalse(ab_test.is_due(self.DESIGN, self.START, day_27, strong))
+        self.assertTrue(ab_test.is_due(self.DESIGN, self.START, day_28, strong))
+        short = ab_test.Counts(customers_a=250, customers_b=199, paid_a=50, paid_b=100)
+        self.assertFalse(ab_test.is_due(self.DESIGN, self.START, day_28, short))
+
+    def test_payments_decide_replies_never(self):
+        replies_only = ab_test.Counts(customers_a=200, customers_b=200, paid_a=40, paid_b=42,
+                                      replied_a=20, replied_b=90)
+        decision = ab_test.decide(self.DESIGN, replies_only)
+        self.assertEqual(decision.replies.winner, "b")
+        self.assertEqual(decision.result, ab_test.NO_DIFFERENCE)
+        paid = ab_test.Counts(customers_a=200, customers_b=200, paid_a=40, paid_b=80)
+        self.assertEqual(ab_test.decide(self.DESIGN, paid).result, "b")
+
+    def test_no_decision_below_the_sample(self):
+        with self.assertRaises(ValueError):
+            ab_test.decide(self.DESIGN, ab_test.Counts(customers_a=199, customers_b=400))
+
+    def test_peeking_every_day_finds_false_winners_the_fixed_test_does_not(self):
+        """Why the test is read once: with no true difference, stopping at the first daily
+        p < 0.05 names a winner far more often than 5 % of the time."""
+        rng = random.Random(16)
+        peeked = fixed = 0
+        runs = 200
+        for _run in range(runs):
+            counts = [0, 0, 0, 0]  # customers a, b, paid a, paid b
+            found = False
+            for _day in range(28):
+                for _customer in range(10):
+                    arm = rng.random() < 0.5
+                    counts[arm] += 1
+                    counts[2 + arm] += rng.random() < 0.2
+                result = ab_test.two_proportion_test(counts[2], counts[0], counts[3],
+                                                     counts[1])
+                found = found or result.winner is not None
+            peeked += found
+            fixed += result.winner is not None
+        self.assertGreater(peeked / runs, 0.15)
+        self.assertLess(fixed / runs, 0.10)
 
 
 @tagged("post_install", "-at_install")

@@ -24,6 +24,7 @@ class Level:
     handoff: bool = False
     has_template_b: bool = False
     ab_split: int = 0
+    ab_experiment_id: int = 0  # the level's current A/B test, the seed of its draw
     # Only customers whose payment probability (%) is at most this get the level; 100: all.
     max_pay_probability: int = 100
 
@@ -77,11 +78,18 @@ def in_pilot(partner_id, percent):
     return zlib.crc32(f"pilot:{partner_id}".encode()) % 100 < percent
 
 
-def ab_variant(partner_id, level_id, split):
-    """Variant B for `split` % of customers, stable for a customer at a level."""
+def ab_variant(partner_id, experiment_id, split):
+    """Variant B for `split` % of customers: the customer is the unit randomised.
+
+    Stable for a customer within one A/B test, whatever the number of messages; seeded
+    with the test, so the next test of the level draws its customers afresh.
+    """
     if split <= 0:
         return "a"
-    return "b" if zlib.crc32(f"ab:{level_id}:{partner_id}".encode()) % 100 < split else "a"
+    if split >= 100:
+        return "b"
+    seed = zlib.crc32(f"ab-test:{experiment_id}:{partner_id}".encode())
+    return "b" if seed % 100 < split else "a"
 
 
 def target_level(levels, invoice, customer):
@@ -197,7 +205,7 @@ def plan(levels, invoices, customers, *, cap=2, daily_cap=1, pilot_percent=100):
             continue
         step.channel = channel
         if channel == WHATSAPP and level.has_template_b:
-            step.variant = ab_variant(partner_id, level_id, level.ab_split)
+            step.variant = ab_variant(partner_id, level.ab_experiment_id, level.ab_split)
         planned[partner_id] = True
         steps.append(step)
     return steps, deferred
