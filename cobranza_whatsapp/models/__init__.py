@@ -19,6 +19,7 @@ from . import cobranza_message_status
 from . import cobranza_message_inbound
 from . import cobranza_message
 from . import cobranza_message_post
+from . import cobranza_message_conversation
 from . import cobranza_webhook_event
 from . import cobranza_payment_notification
 from . import cobranza_promise

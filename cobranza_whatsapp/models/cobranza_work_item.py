@@ -85,8 +85,12 @@ class CobranzaWorkItem(models.Model):
                        i.id AS move_id, NULL::int AS message_id, NULL::int AS promise_id,
                        NULL::int AS notification_id,
                        COALESCE(i.cobranza_level_date, i.write_date) AS date,
-                       NULL::text AS summary
-                  FROM open_inv i WHERE i.cobranza_handoff
+                       %(handoff_summary)s AS summary
+                  FROM open_inv i
+                  JOIN account_move hm ON hm.id = i.id
+                  JOIN res_currency hc ON hc.id = hm.currency_id
+             LEFT JOIN cobranza_level hl ON hl.id = i.cobranza_level_id
+                 WHERE i.cobranza_handoff
                 UNION ALL
                 SELECT 'dispute', i.id, i.partner_id, i.company_id, i.id, NULL, NULL, NULL,
                        i.write_date, mv.cobranza_exclusion_reason
@@ -162,6 +166,7 @@ class CobranzaWorkItem(models.Model):
                                 WHERE d.kind = it.kind AND d.res_id = it.res_id)
             """,
             open=OPEN_RECEIVABLE_WHERE,
+            handoff_summary=self._handoff_summary_sql(),
             # The customer as the item's company sees it (company-dependent fields).
             collector=partners._cobranza_sql("p", "cobranza_collector_id", row_company),
             risk=partners._cobranza_risk_sql("p", row_company),
@@ -172,6 +177,25 @@ class CobranzaWorkItem(models.Model):
             codes=SQL(" ").join(SQL("WHEN %s THEN %s", kind, code)
                                 for kind, code in KIND_CODE.items()),
         )
+
+    def _handoff_summary_sql(self):
+        """A hand-off's summary: the level that handed it over and what the invoice owes,
+        in the invoice's currency and the reader's language (``Aviso final · S/ 1,250.00``).
+        The aliases are the hand-off rows' own (hm: invoice, hc: currency, hl: level)."""
+        lang_code = self.env.lang or "en_US"
+        lang = self.env["res.lang"]._get_data(code=lang_code)  # all False if inactive
+        # to_char's ',' and '.' are literal; they become the language's separators.
+        number = SQL(
+            "replace(replace(translate(to_char(round(hm.amount_residual, hc.decimal_places), "
+            "'FM999,999,999,999,990' || CASE WHEN hc.decimal_places > 0 "
+            "THEN '.' || repeat('0', hc.decimal_places) ELSE '' END), ',.', '_#'), "
+            "'_', %s), '#', %s)",
+            (lang.thousands_sep or "") if lang.code else ",", lang.decimal_point or ".")
+        return SQL(
+            "concat_ws(' · ', COALESCE(hl.name->>%s, hl.name->>'en_US'), "
+            "CASE WHEN hc.position = 'after' THEN %s || ' ' || hc.symbol "
+            "ELSE hc.symbol || ' ' || %s END)",
+            lang_code, number, number)
 
     def _search(self, domain, *args, **kwargs):
         # A view over other models' tables: what the ORM holds in memory must be in them.

@@ -24,6 +24,7 @@ from . import test_security
 from . import test_send_window
 from . import test_sender
 from . import test_tour
+from . import test_conversation
 from . import test_webhook
 from . import test_work_queue
 from . import test_meta_errors
