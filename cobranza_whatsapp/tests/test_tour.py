@@ -2,7 +2,8 @@ import datetime
 import importlib
 import shutil
 
-from odoo import fields
+from odoo import Command, fields
+from odoo.addons.base.tests.common import new_test_user
 from odoo.tests import HttpCase, tagged
 
 from .common import NOW, CobranzaCommon
@@ -10,7 +11,8 @@ from .common import NOW, CobranzaCommon
 
 @tagged("post_install", "-at_install")
 class TestTours(CobranzaCommon, HttpCase):
-    """The workspace in a real browser (headless Chromium), as two of its users see it."""
+    """The workspace in a real browser (headless Chromium), as each of its users sees it,
+    each with the fewest rights their role has."""
 
     @classmethod
     def setUpClass(cls):
@@ -31,16 +33,48 @@ class TestTours(CobranzaCommon, HttpCase):
                            "WHERE move_id = %s AND date_maturity IS NOT NULL",
                            (real_due, cls.move.id))
         cls.env.invalidate_all()
-        cls.accountant = cls.collector
-        cls.accountant.group_ids |= cls.env.ref("account.group_account_invoice")
+        users = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
+        cls.accountant = new_test_user(
+            cls.env, login="tour_accountant", name="Ana Accountant", **users,
+            groups="account.group_account_invoice,cobranza_whatsapp.group_cobranza_user")
+        cls.collector_es = new_test_user(
+            cls.env, login="tour_collector", name="Carlos Cobrador", lang="es_419", **users,
+            groups="base.group_user,cobranza_whatsapp.group_cobranza_user")
+        cls.sales_rep = new_test_user(cls.env, login="tour_sales", name="Sara Sales",
+                                      groups="base.group_user", **users)
+
+    @classmethod
+    def _spanish(cls):
+        cls.env["res.lang"]._activate_lang("es_419")
+        cls.env["ir.module.module"]._load_module_terms(["web", "cobranza_whatsapp"], ["es_419"])
+
+    def test_collector_answers_a_reply_from_the_work_queue(self):
+        self._spanish()
+        self.collector_es.lang = "es_419"
+        reply = self.env["cobranza.message"]._receive(self.wa_account, {
+            "from": "51987654321", "text": "Quiero hablar con una persona",
+            "message_id": "wamid.TOUR1"})
+        self.assertTrue(reply.needs_person)
+        self.assertTrue(self.customer.cobranza_handoff)
+        self.start_tour("/odoo", "cobranza_collector_tour", login=self.collector_es.login)
+        promise = self.env["cobranza.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(promise), 1)
+        self.assertEqual(promise.source_message_id, reply)
+        self.assertEqual(promise.move_ids, self.move)
+        self.assertFalse(reply.needs_person)
+        self.assertFalse(self.customer.cobranza_handoff, "the reminders resume")
+        self.assertIn("Carlos Cobrador", " ".join(self.customer.message_ids.mapped("body")))
 
     def test_accountant_sends_a_reminder_from_the_invoice(self):
         self.assertEqual(self.move.cobranza_state, "reminded")
         before = len(self.messages_for(self.customer))
-        self.start_tour(f"/odoo/account.move/{self.move.id}",
-                        "cobranza_accountant_tour", login=self.accountant.login)
+        self.start_tour("/odoo", "cobranza_accountant_tour", login=self.accountant.login)
         self.assertEqual(len(self.messages_for(self.customer)), before + 1)
 
-    def test_sales_user_sees_status_read_only(self):
+    def test_sales_rep_sees_status_read_only(self):
+        self.env["cobranza.promise"].create({
+            "partner_id": self.customer.id, "company_id": self.company.id,
+            "move_ids": [Command.set(self.move.ids)],
+            "date": fields.Date.today() + datetime.timedelta(days=3)})
         self.start_tour(f"/odoo/res.partner/{self.customer.id}", "cobranza_sales_tour",
-                        login=self.salesman.login)
+                        login=self.sales_rep.login)
