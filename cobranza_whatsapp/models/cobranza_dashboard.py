@@ -44,11 +44,18 @@ class CobranzaDashboard(models.TransientModel):
     avg_days_to_collect = fields.Float(compute="_compute_kpis", string="Average Days to Collect")
     dso = fields.Float(compute="_compute_kpis", string="DSO (days)")
     receivable_at_end = fields.Monetary(compute="_compute_kpis", string="Receivable at End")
-    credit_sales = fields.Monetary(compute="_compute_kpis", string="Invoiced in Period")
+    credit_sales = fields.Monetary(compute="_compute_kpis", string="Net Credit Sales",
+                                   help="Invoiced in the period, less its credit notes.")
     handoff_rate = fields.Float(compute="_compute_kpis", string="Hand-off Rate (%)")
     promise_kept_rate = fields.Float(compute="_compute_kpis", string="Promises Kept (%)")
     messages = fields.Integer(compute="_compute_kpis", string="Messages Sent")
-    delivery_rate = fields.Float(compute="_compute_kpis", string="Delivery Rate (%)")
+    delivery_rate = fields.Float(compute="_compute_kpis", string="WhatsApp Delivered (%)")
+    sms_delivery_rate = fields.Float(compute="_compute_kpis", string="SMS Delivered (%)")
+    email_sent_rate = fields.Float(compute="_compute_kpis", string="E-mails Sent (%)",
+                                   help="Taken by the mail server: all an e-mail can tell.")
+    read_to_paid_rate = fields.Float(compute="_compute_kpis", string="Read, then Paid (%)",
+                                     help="Of the messages read, those followed by the "
+                                     "payment of their invoices within 7 days.")
     read_rate = fields.Float(compute="_compute_kpis", string="Read Rate (%)")
     reply_rate = fields.Float(compute="_compute_kpis", string="Reply Rate (%)")
     conversion_rate = fields.Float(compute="_compute_kpis", string="Paid within 7 Days (%)")
@@ -56,6 +63,8 @@ class CobranzaDashboard(models.TransientModel):
                                                string="Collected within 7 Days")
     message_cost = fields.Monetary(compute="_compute_kpis", string="Cost of Messages")
     no_data = fields.Char(compute="_compute_kpis")
+    no_data_keys = fields.Char(compute="_compute_kpis",
+                               help="The KPIs without data, shown as such instead of 0.")
 
     def _compute_display_name(self):
         for board in self:
@@ -81,6 +90,9 @@ class CobranzaDashboard(models.TransientModel):
                     value = 0
                 board[name] = value
             board.no_data = ", ".join(missing) if missing else False
+            # ",dso,read_rate," so that the view tests one whole name at a time.
+            empty = ",".join(name for name, value in figures.items() if value is None)
+            board.no_data_keys = f",{empty},"
 
     # === ACTIONS === #
 
@@ -187,25 +199,28 @@ class CobranzaDashboard(models.TransientModel):
             start=date_from, end=date_to, invoices=invoices,
         ))
         overdue_at_start, collected = cr.fetchone()
-        # DSO: open receivables at the end over the period's invoicing.
+        # DSO on net figures, as an accountant checks it by hand: the customers' receivable
+        # balance at the end (invoices less credit notes and payments, the partner ledger's
+        # total at that date) over the period's net credit sales (invoices less credit
+        # notes).
         cr.execute(SQL(
             """
-            SELECT COALESCE(sum(GREATEST(residual, 0)), 0) FROM (
-                SELECT m.amount_total_signed
-                       - COALESCE(sum(apr.amount) FILTER (WHERE apr.max_date <= %(end)s), 0)
-                           AS residual
-                %(invoices)s AND m.invoice_date <= %(end)s
-              GROUP BY m.id
-            ) inv
+            SELECT COALESCE(sum(aml.balance), 0)
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN account_move m ON m.id = aml.move_id
+              JOIN res_partner p ON p.id = COALESCE(m.commercial_partner_id, aml.partner_id)
+             WHERE aml.parent_state = 'posted' AND acc.account_type = 'asset_receivable'
+               AND aml.company_id = ANY(%s) AND aml.date <= %s %s
             """,
-            end=date_to, invoices=invoices,
+            company_ids, date_to, self._risk_filter(risk, company),
         ))
-        receivable_at_end = cr.fetchone()[0]
+        receivable_at_end = max(cr.fetchone()[0], 0.0)
         cr.execute(SQL(
             """
             SELECT COALESCE(sum(m.amount_total_signed), 0)
               FROM account_move m JOIN res_partner p ON p.id = m.commercial_partner_id
-             WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+             WHERE m.move_type IN ('out_invoice', 'out_refund') AND m.state = 'posted'
                AND m.company_id = ANY(%s)
                AND m.invoice_date >= %s AND m.invoice_date <= %s %s
             """,
@@ -278,17 +293,32 @@ class CobranzaDashboard(models.TransientModel):
             domain.append(("template_id", "=", template.id))
         if channel:
             domain.append(("channel", "=", channel))
-        [(count, delivered, read, replied, converted, collected, cost)] = self.env[
-            "cobranza.message.report"]._read_group(
-            domain, [], ["message_count:sum", "delivered_rate:avg", "read_rate:avg",
-                         "reply_rate:avg", "conversion_rate:avg", "amount_collected:sum",
-                         "cost:sum"])
+        Report = self.env["cobranza.message.report"]
+        [(count, read, replied, converted, collected, cost)] = Report._read_group(
+            domain, [], ["message_count:sum", "read_rate:avg", "reply_rate:avg",
+                         "conversion_rate:avg", "amount_collected:sum", "cost:sum"])
         if not count:
-            delivered = read = replied = converted = None
+            read = replied = converted = None
+        # Delivery per channel: Meta's delivered for WhatsApp, the SMS provider's report for
+        # SMS, the mail server taking it for e-mail (all e-mail can tell).
+        delivered = dict(Report._read_group(
+            [*domain, ("channel", "in", ("whatsapp", "sms"))], ["channel"],
+            ["delivered_rate:avg"]))
+        emails = Report.search_count([*domain, ("channel", "=", "email")])
+        email_rate = kpi.ratio(
+            Report.search_count([*domain, ("channel", "=", "email"),
+                                 ("state", "in", ("sent", "delivered", "read"))]),
+            emails)
+        # Of the messages read, how many were followed by the payment (within 7 days).
+        [(read_count, read_converted)] = Report._read_group(
+            [*domain, ("read_rate", "=", 100.0)], [], ["__count", "conversion_rate:avg"])
         return {
             "messages": count or 0,
-            "delivery_rate": delivered,
+            "delivery_rate": delivered.get("whatsapp"),
+            "sms_delivery_rate": delivered.get("sms"),
+            "email_sent_rate": _percent(email_rate),
             "read_rate": read,
+            "read_to_paid_rate": read_converted if read_count else None,
             "reply_rate": replied,
             "conversion_rate": converted,
             "collected_after_messages": collected or 0.0,

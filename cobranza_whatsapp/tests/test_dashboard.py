@@ -78,6 +78,20 @@ class TestDashboard(CobranzaCommon):
         # Another segment has none of it: no data, not zero.
         self.assertIsNone(self._kpis(risk="high")["recovery_rate"])
 
+    def test_dso_on_net_receivables_and_net_credit_sales(self):
+        """Reported: DSO ignored credit notes. A credit note of 50 on inv4 in the period:
+        receivables 650, net credit sales 250, DSO 650 / 250 x 30 = 78 days."""
+        refund = self.inv4._reverse_moves([{"invoice_date": D(2026, 11, 25),
+                                            "date": D(2026, 11, 25)}])
+        refund.invoice_line_ids.price_unit = 50
+        refund.action_post()
+        (refund.line_ids | self.inv4.line_ids).filtered(
+            lambda line: line.account_type == "asset_receivable").reconcile()
+        figures = self._kpis()
+        self.assertAlmostEqual(figures["receivable_at_end"], 650.0)
+        self.assertAlmostEqual(figures["credit_sales"], 250.0)
+        self.assertAlmostEqual(figures["dso"], 78.0)
+
     def test_promise_and_handoff_rates(self):
         promise = self.env["cobranza.promise"]
         for date, state in ((D(2026, 11, 10), "kept"), (D(2026, 11, 12), "broken"),
@@ -114,6 +128,11 @@ class TestDashboard(CobranzaCommon):
         figures = self._kpis()
         self.assertEqual(figures["messages"], 4)
         self.assertAlmostEqual(figures["delivery_rate"], 75.0)  # m1, m2, m4 of 4
+        # Of the two messages read (m1, m4), m1 was followed by a payment.
+        self.assertAlmostEqual(figures["read_to_paid_rate"], 50.0)
+        # No SMS or e-mail in the period: no data, not 0 % delivered.
+        self.assertIsNone(figures["sms_delivery_rate"])
+        self.assertIsNone(figures["email_sent_rate"])
         self.assertAlmostEqual(figures["read_rate"], 50.0)  # m1, m4
         self.assertAlmostEqual(figures["reply_rate"], 25.0)  # m1, answered 3 hours later
         # m1 is followed by the 600 of 10 Nov; m4 came after inv3 was paid.
@@ -142,7 +161,8 @@ class TestDashboard(CobranzaCommon):
         board = self.env["cobranza.dashboard"].with_user(self.manager).create(
             {"date_from": PERIOD[0], "date_to": PERIOD[1]})
         self.assertAlmostEqual(board.dso, 70.0)
-        self.assertIn("Delivery Rate", board.no_data)  # no message in this test
+        self.assertIn("WhatsApp Delivered", board.no_data)  # no message in this test
+        self.assertIn(",delivery_rate,", board.no_data_keys)
         action = board.action_open_messages()
         self.assertEqual(action["res_model"], "cobranza.message.report")
         with self.assertRaises(AccessError):
