@@ -44,7 +44,7 @@ class CobranzaContactWindow(models.Model):
         help="No messages on the public holidays of the holiday calendar.",
     )
     holiday_calendar_id = fields.Many2one(
-        "resource.calendar", string="Holiday Calendar",
+        "resource.calendar",
         help="The working calendar whose public holidays apply to customers of this "
         "country. Empty: the company's calendar for customers of the company's own country, "
         "none for other countries.",

@@ -23,14 +23,13 @@ class CobranzaMessage(models.Model):
     _inherit = "cobranza.message"
 
     conversation = fields.Html(
-        compute="_compute_conversation", groups=COLLECTION_USERS,
+        string="Thread", compute="_compute_conversation", groups=COLLECTION_USERS,
         help="The messages with this customer in this company, oldest first.")
     reply_state = fields.Selection(
         REPLY_STATES, compute="_compute_reply_state", string="Reply Status",
         help="Received; waiting in the work queue for a person; handled (by the automation "
         "or a person).")
-    work_item_id = fields.Many2one("cobranza.work.item", compute="_compute_reply_state",
-                                   string="Work Item")
+    work_item_id = fields.Many2one("cobranza.work.item", compute="_compute_reply_state")
 
     # === COMPUTE METHODS === #
 

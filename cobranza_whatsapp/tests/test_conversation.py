@@ -63,7 +63,7 @@ class TestConversation(CobranzaCommon):
         action = mine.action_mark_done()
         self.assertEqual(action["res_model"], "cobranza.work.item.close")
         wizard = Form(self.env[action["res_model"]].with_user(self.collector).with_context(
-            action["context"]))
+            **action["context"]))
         wizard.outcome = "follow_up"
         wizard.save().action_close()
         reply.invalidate_recordset()
@@ -80,7 +80,7 @@ class TestConversation(CobranzaCommon):
         action = mine.action_record_promise()
         self.assertEqual(action["res_model"], "cobranza.promise")
         form = Form(self.env["cobranza.promise"].with_user(self.collector).with_context(
-            action["context"]))
+            **action["context"]))
         form.date = fields.Date.today() + datetime.timedelta(days=5)
         promise = form.save()
         self.assertEqual(promise.partner_id, self.customer)

@@ -12,7 +12,7 @@ def close(items, user=None, outcome="solved", note=None):
     """Done in the queue: the collector picks an outcome in the wizard it opens."""
     items = items.with_user(user) if user else items
     action = items.action_done()
-    wizard = Form(items.env[action["res_model"]].with_context(action["context"]))
+    wizard = Form(items.env[action["res_model"]].with_context(**action["context"]))
     wizard.outcome = outcome
     if note:
         wizard.note = note
