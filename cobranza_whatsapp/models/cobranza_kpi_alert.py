@@ -3,6 +3,7 @@ import datetime
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import formatLang
 
 from ..tools import kpi
 
@@ -69,7 +70,7 @@ class CobranzaKpiAlert(models.Model):
         for alert in self:
             alert.name = self.env._("%(kpi)s worsens by %(threshold)s %%",
                                     kpi=labels.get(alert.kpi, ""),
-                                    threshold=round(alert.threshold, 1))
+                                    threshold=formatLang(self.env, alert.threshold, digits=1))
 
     # === BUSINESS METHODS === #
 
@@ -97,8 +98,10 @@ class CobranzaKpiAlert(models.Model):
         body = Markup("<p>%s</p>") % self.env._(
             "%(kpi)s went from %(previous)s to %(current)s in the last 7 days (%(change)s %%).",
             kpi=dict(self._fields["kpi"]._description_selection(self.env))[self.kpi],
-            previous=round(previous_value, 1), current=round(current_value, 1),
-            change=f"{change:+.1f}",
+            # Numbers in the reader's language: "27,1" in Spanish, not "27.1".
+            previous=formatLang(self.env, previous_value, digits=1),
+            current=formatLang(self.env, current_value, digits=1),
+            change=("+" if change > 0 else "") + formatLang(self.env, change, digits=1),
         )
         self.message_post(body=body, partner_ids=self.user_ids.partner_id.ids,
                           subtype_xmlid="mail.mt_comment")

@@ -437,7 +437,8 @@ class CobranzaMessageSender(models.AbstractModel):
             self._set_failed(self.env._("The level has no SMS template."))
             return
         move = moves[:1]
-        body = template._render_field("body", move.ids, compute_lang=True)[move.id]
+        body = template.with_context(**self._statement_context(moves))._render_field(
+            "body", move.ids, compute_lang=True)[move.id]
         sms = self.env["sms.sms"].sudo().create({
             "number": partner.cobranza_whatsapp_number or partner.phone,
             "partner_id": partner.id,
@@ -461,12 +462,31 @@ class CobranzaMessageSender(models.AbstractModel):
             self._set_failed(self.env._("The customer has no e-mail address."))
             return
         move = moves[:1]
+        template = template.with_context(**self._statement_context(moves))
         mail = self.env["mail.mail"].sudo().browse(template.sudo().send_mail(
             move.id, force_send=False, email_values={"cobranza_message_id": self.id}))
         body = template._render_field("subject", move.ids, compute_lang=True)[move.id]
         self._set_sending(body=body)
         if self._simulated():
             self.env["cobranza.whatsapp.sandbox"]._simulate_email(mail)
+
+    def _statement_context(self, moves):
+        """For an SMS or e-mail about several invoices, what the shipped templates list
+        (``ctx['cobranza_statement']``): every invoice, the total, the overdue and the
+        not-yet-due parts apart, formatted for the customer (Spanish, as the templates are,
+        in the customer's country's formats); nothing for a single invoice."""
+        if len(moves) < 2:
+            return {}
+        values = self.env["cobranza.whatsapp.template"]._render_values_for(
+            self.partner_id, moves, self.company_id, lang="es")
+        return {"cobranza_statement": {
+            "count": len(moves),
+            "invoices": values["invoice_numbers"],
+            "total": values["amount_due"],
+            "overdue": values["amount_overdue"],
+            "not_due": values["amount_not_due"],
+            "link": f"{moves[:1].get_base_url()}/my/invoices",
+        }}
 
     @api.model
     def _sms_failure_reason(self, message, failure_type, failure_reason):

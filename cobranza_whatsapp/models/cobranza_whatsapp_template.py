@@ -231,12 +231,12 @@ class CobranzaWhatsappTemplate(models.Model):
                                        message.company_id)
 
     @api.model
-    def _render_values_for(self, partner, moves, company, paid=False):
+    def _render_values_for(self, partner, moves, company, paid=False, lang=None):
         """The invoice and customer values a template can show, formatted for the customer."""
         moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
         # The template's language (the customer reads a Spanish text) in the customer's
         # country's formats; the partner's own language where no template is involved.
-        language = self[:1].language if len(self) == 1 else None
+        language = lang or (self[:1].language if len(self) == 1 else None)
         locale = formatting.odoo_lang_to_locale(language or partner.lang,
                                                 partner.country_id.code)
         today = fields.Date.context_today(self)

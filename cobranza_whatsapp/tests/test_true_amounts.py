@@ -65,6 +65,32 @@ class TestTrueAmounts(CobranzaCommon):
         self.assertNotIn(soon.name, text)
         self.assertIn("5,874.39", not_due)
 
+    def test_an_sms_or_email_statement_lists_every_invoice_overdue_and_not_due_apart(self):
+        """Reported: the e-mail/SMS fallback of a statement named only its first invoice."""
+        late = self._invoice(self.customer, 700.0, days_overdue=10)
+        soon = self._invoice(self.customer, 300.0, days_overdue=-5)
+        level = self.level_by_offset[3]
+        level.mail_template_id.auto_delete = False  # the sandbox "sends" it: keep it to read
+        for channel in ("sms", "email"):
+            message = self.env["cobranza.message"].create(
+                self.env["cobranza.message"]._outbound_values(
+                    self.customer, late | soon, self.company, channel=channel,
+                    level_id=level.id))
+            with freeze_time(NOW):
+                message._send_batch()
+            if channel == "sms":
+                text = self.env["sms.sms"].search([("partner_id", "=", self.customer.id)],
+                                                  order="id desc", limit=1).body
+            else:
+                mail = self.env["mail.mail"].search([("cobranza_message_id", "=", message.id)])
+                text = f"{mail.subject} {mail.body_html}"
+            self.assertIn(late.name, text, channel)
+            self.assertIn(soon.name, text, channel)
+            self.assertIn("700.00", text, channel)  # overdue
+            self.assertIn("300.00", text, channel)  # not yet due
+            self.assertIn("1,000.00", text, channel)  # the total
+            self.assertIn("/my/invoices", text, channel)
+
     def test_a_deferred_invoice_shows_its_next_step_today_not_in_the_past(self):
         move = self._invoice(self.customer, 300.0, days_overdue=5)  # +3 level not reached
         self.assertGreaterEqual(move.cobranza_next_date, self.today())
