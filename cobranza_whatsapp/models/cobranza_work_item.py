@@ -101,14 +101,22 @@ class CobranzaWorkItem(models.Model):
                        msg.create_date, msg.body
                   FROM cobranza_message msg
                  WHERE msg.direction = 'in'
-                   AND (msg.needs_person OR msg.intent = 'unknown')
+                   AND (msg.needs_person OR msg.intent = 'unknown'
+                        OR (msg.intent IN ('person', 'dispute')
+                            AND COALESCE((SELECT %(reply_handoff)s FROM res_partner hp
+                                           WHERE hp.id = msg.partner_id), FALSE)))
                    AND msg.create_date > now() at time zone 'UTC' - %(recent)s::interval
-                   AND NOT EXISTS (
+                   -- Answered, it leaves the queue; unless the customer is still handed to
+                   -- a person in that company: then it stays until a collector closes it
+                   -- (which ends the hand-off), or the reminders would wait for ever.
+                   AND (NOT EXISTS (
                        SELECT 1 FROM cobranza_message answer
                         WHERE answer.partner_id = msg.partner_id AND answer.direction = 'out'
                           AND answer.id > msg.id
                           AND answer.channel IN ('whatsapp', 'call')
                           AND answer.state != 'cancelled' AND answer.level_id IS NULL)
+                        OR COALESCE((SELECT %(reply_handoff)s FROM res_partner hp
+                                      WHERE hp.id = msg.partner_id), FALSE))
                 UNION ALL
                 SELECT 'broken_promise', pr.id, pr.partner_id, pr.company_id, NULL, NULL, pr.id,
                        NULL, pr.date::timestamp, pr.note
@@ -170,6 +178,7 @@ class CobranzaWorkItem(models.Model):
             # The customer as the item's company sees it (company-dependent fields).
             collector=partners._cobranza_sql("p", "cobranza_collector_id", row_company),
             risk=partners._cobranza_risk_sql("p", row_company),
+            reply_handoff=partners._cobranza_sql("hp", "cobranza_handoff", SQL("msg.company_id")),
             probability=partners._cobranza_sql("p", "cobranza_pay_probability", row_company),
             unscored=UNSCORED_PAY_PROBABILITY,
             recent=f"{RECENT_DAYS} days",

@@ -101,6 +101,20 @@ class TestConversation(CobranzaCommon):
         self.assertEqual(action["params"]["title"], "Reply queued")
         self.assertFalse(reply.needs_person)
 
+    def test_an_answered_reply_stays_in_the_queue_while_the_customer_is_handed_off(self):
+        """Once a person answered, the queue dropped the reply and the customer's hand-off
+        had nothing left to close it: reminders stopped for good."""
+        reply = self._reply("Quiero hablar con una persona")
+        self.assertTrue(self.customer.cobranza_handoff)
+        self.env["cobranza.message.reply"].with_user(self.collector).with_context(
+            active_model="cobranza.message", active_id=reply.id).create(
+            {"body": "Hola María, la llamo en un momento."}).action_send()
+        items = self.env["cobranza.work.item"].search([("message_id", "=", reply.id)])
+        self.assertEqual(items.kind, "reply", "still the collector's to close")
+        items._close("follow_up")
+        self.assertFalse(self.customer.cobranza_handoff)
+        self.assertFalse(self.env["cobranza.work.item"].search([("message_id", "=", reply.id)]))
+
     def test_a_hand_off_item_says_its_level_and_amount(self):
         level = self.levels.sorted("offset_days")[-1]
         self.move.sudo().write({"cobranza_handoff": True, "cobranza_level_id": level.id})
