@@ -78,7 +78,10 @@ class TestFirstConnection(LiveAccountCommon):
             "template_id": due.id, "move_ids": [(6, 0, invoice.ids)],
             "account_id": self.wa_account.id,
         })
-        self.env["cobranza.message"]._process_queue(now=message.scheduled_at)
+        # It leaves inside the customer's contact hours, whatever the hour the test runs.
+        opens = self.env["cobranza.cadence"]._contact_times(
+            customer, self.company, message.scheduled_at)[customer.id]
+        self.env["cobranza.message"]._process_queue(now=opens)
         self.assertEqual(message.state, "sent", message.error_message)
         sent = self.mock.sent_messages()[-1]
         header = sent["template"]["components"][0]
