@@ -268,6 +268,7 @@ class CobranzaCadence(models.AbstractModel):
         exchanges = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
         scores = {}
         probabilities = {}
+        labels = self._factor_labels()
         for partner_id in partner_ids:
             days, amount = open_by_partner.get(partner_id, (0, 0.0))
             paid_count, avg_late = history.get(partner_id, (0, None))
@@ -282,7 +283,7 @@ class CobranzaCadence(models.AbstractModel):
             probabilities[partner_id] = probability
             scores[partner_id] = scoring.Score(
                 risk, scoring.customer_type(paid_count), self._reasons_text(reasons),
-                round(probability * 100), self._factors_text(factors))
+                round(probability * 100), self._factors_text(factors, labels))
         partners._cobranza_store_scores(scores)
         customers = {}
         schedule = context.setdefault("customer_schedule", {})
@@ -307,18 +308,22 @@ class CobranzaCadence(models.AbstractModel):
             lines.append(self.env._(message, **params) if params else self.env._(message))
         return "\n".join(lines)
 
-    def _factors_text(self, factors):
-        """The starting point, then each factor's push, strongest first ("Days overdue: -0.8").
+    def _factor_labels(self):
+        """The frames of the plain reasons, translated once per batch."""
+        return {
+            (True, False): self.env._("In favour: %(reason)s"),
+            (True, True): self.env._("Strongly in favour: %(reason)s"),
+            (False, False): self.env._("Against: %(reason)s"),
+            (False, True): self.env._("Strongly against: %(reason)s"),
+        }
 
-        The pushes add up to the log-odds of paying: positive helps, negative hurts.
-        """
-        lines = []
-        ordered = sorted(factors, key=lambda kv: (kv[0] != "baseline", -abs(kv[1])))
-        for key, value in ordered:
-            if abs(value) < MIN_FACTOR_SHOWN:
-                continue
-            lines.append(f"{self.env._(scoring.FACTOR_LABELS[key])}: {value:+.1f}")
-        return "\n".join(lines)
+    def _factors_text(self, factors, labels=None):
+        """Why this probability, in plain words, strongest first ("En contra: Incumplió
+        promesas de pago"), one line each."""
+        labels = labels or self._factor_labels()
+        return "\n".join(
+            labels[helps, strong] % {"reason": self.env._(phrase)}
+            for phrase, helps, strong in scoring.plain_reasons(factors, MIN_FACTOR_SHOWN))
 
     @api.model
     def _contact_times(self, partners, company, now, cache=None):

@@ -138,3 +138,20 @@ class TestPaymentProbability(BaseCase):
         best = RiskInput(0, 100, 0, 0, 3, 20, 5, 5)
         self.assertLess(probability(worst), 0.1)
         self.assertGreater(probability(best), 0.9)
+
+    def test_plain_reasons_say_what_the_factors_mean(self):
+        """Reported: "Punto de partida: +1.5 / Monto adeudado: -0.3" (log-odds, English
+        decimal point). The reasons read as statements, strongest first, the model's
+        starting point left out."""
+        factors = [("baseline", 1.5), ("days_overdue", -1.1), ("promises_broken", -1.25),
+                   ("invoice_history", 0.4), ("responsiveness", -0.02), ("open_amount", -0.3)]
+        reasons = scoring.plain_reasons(factors)
+        self.assertEqual([(str(p), helps, strong) for p, helps, strong in reasons], [
+            ("Broke promises to pay", False, True),
+            ("Has invoices overdue", False, True),
+            ("Has paid invoices before", True, False),
+            ("Owes more than usual", False, False),
+        ])
+        self.assertEqual(set(scoring.FACTOR_PHRASES) | {"baseline"},
+                         set(scoring.FACTOR_LABELS))
+

@@ -141,6 +141,37 @@ FACTOR_LABELS = {
     "responsiveness": _lt("Replies to our messages"),
 }
 
+# What each factor says about the customer, in words a sales rep reads without knowing the
+# model: (when it helps, when it hurts); None where the factor only ever goes one way.
+FACTOR_PHRASES = {
+    "days_overdue": (None, _lt("Has invoices overdue")),
+    "open_amount": (None, _lt("Owes more than usual")),
+    "payment_history": (None, _lt("Usually pays late")),
+    "invoice_history": (_lt("Has paid invoices before"), None),
+    "promises_kept": (_lt("Kept promises to pay"), None),
+    "promises_broken": (None, _lt("Broke promises to pay")),
+    "responsiveness": (_lt("Answers our messages"), _lt("Seldom answers our messages")),
+}
+# A push this strong (in log-odds) is "strong".
+STRONG_FACTOR = 0.8
+
+
+def plain_reasons(factors, minimum=0.05):
+    """The factors as plain statements, strongest first: [(phrase, helps, strong)].
+
+    The starting point is the model's, not the customer's: it is left out.
+    """
+    reasons = []
+    for key, value in sorted(factors, key=lambda kv: -abs(kv[1])):
+        if key == "baseline" or abs(value) < minimum:
+            continue
+        helps, hurts = FACTOR_PHRASES[key]
+        phrase = helps if value > 0 else hurts
+        if phrase is not None:
+            reasons.append((phrase, value > 0, abs(value) >= STRONG_FACTOR))
+    return reasons
+
+
 _BASELINE = 1.5
 # Silence after this many messages counts fully; after fewer it is weak evidence.
 _MESSAGES_FOR_FULL_WEIGHT = 5
