@@ -70,7 +70,8 @@ class CobranzaMessage(models.Model):
     template_id = fields.Many2one("cobranza.whatsapp.template")
     ab_variant = fields.Selection([("a", "A"), ("b", "B")], string="Variant")
     account_id = fields.Many2one("cobranza.whatsapp.account", string="WhatsApp Account")
-    to_number = fields.Char(string="To", help="E.164 number the message was sent to.")
+    to_number = fields.Char(string="Recipient Number",
+                            help="E.164 number the message was sent to.")
     wa_id = fields.Char(string="WhatsApp ID", index="btree_not_null", groups=COLLECTION_USERS)
     body = fields.Text(string="Message", groups=COLLECTION_USERS)
     wamid = fields.Char(string="Meta Message ID", copy=False, readonly=True)

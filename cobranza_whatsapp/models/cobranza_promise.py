@@ -38,7 +38,7 @@ class CobranzaPromise(models.Model):
                                   readonly=False, precompute=True)
     date = fields.Date(string="Promised For", required=True, tracking=True)
     state = fields.Selection(
-        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Not Kept"), ("cancelled", "Cancelled")],
         default="open", required=True, index=True, tracking=True,
     )
     source_message_id = fields.Many2one("cobranza.message", string="From Message",
