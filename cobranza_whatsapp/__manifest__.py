@@ -49,6 +49,7 @@
         "views/cobranza_dashboard_views.xml",
         "report/cobranza_message_report_views.xml",
         "report/cobranza_collection_report_views.xml",
+        "report/cobranza_aging_report_views.xml",
         "views/menus.xml",
     ],
     "assets": {

@@ -8,6 +8,28 @@ from ..tools import kpi
 
 RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
+# The main KPIs shown beside their value in the previous period of the same length.
+PREVIOUS = ("recovery_rate", "dso", "collected_on_overdue", "conversion_rate")
+# The message report's measures from a sent message to its payment.
+FUNNEL = ("message_count", "delivered_count", "read_count", "replied", "converted")
+
+
+def previous_period(date_from, date_to):
+    """The period of the same length that ends the day before `date_from`."""
+    days = (date_to - date_from).days + 1
+    previous_to = date_from - datetime.timedelta(days=1)
+    return previous_to - datetime.timedelta(days=days - 1), previous_to
+
+
+def preset_period(preset, today):
+    """(date_from, date_to) of a preset: the month or quarter so far, the last 30 days."""
+    if preset == "month":
+        return today.replace(day=1), today
+    if preset == "quarter":
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today
+    if preset == "last_30":
+        return today - datetime.timedelta(days=29), today
+    raise ValueError(preset)
 
 
 class CobranzaDashboard(models.TransientModel):
@@ -62,6 +84,15 @@ class CobranzaDashboard(models.TransientModel):
     collected_after_messages = fields.Monetary(compute="_compute_kpis",
                                                string="Collected within 7 Days")
     message_cost = fields.Monetary(compute="_compute_kpis", string="Cost of Messages")
+    previous_date_from = fields.Date(compute="_compute_kpis", string="Previous Period")
+    previous_date_to = fields.Date(compute="_compute_kpis")
+    recovery_rate_previous = fields.Float(compute="_compute_kpis",
+                                          string="Recovery Rate, Previous Period (%)")
+    dso_previous = fields.Float(compute="_compute_kpis", string="DSO, Previous Period")
+    collected_on_overdue_previous = fields.Monetary(
+        compute="_compute_kpis", string="Collected on It, Previous Period")
+    conversion_rate_previous = fields.Float(
+        compute="_compute_kpis", string="Paid within 7 Days, Previous Period (%)")
     no_data = fields.Char(compute="_compute_kpis")
     no_data_keys = fields.Char(compute="_compute_kpis",
                                help="The KPIs without data, shown as such instead of 0.")
@@ -80,9 +111,9 @@ class CobranzaDashboard(models.TransientModel):
                  "channel")
     def _compute_kpis(self):
         for board in self:
-            figures = self._kpis(board.company_id, board.date_from, board.date_to,
-                                 risk=board.risk, level=board.level_id,
-                                 template=board.template_id, channel=board.channel)
+            filters = {"risk": board.risk, "level": board.level_id,
+                       "template": board.template_id, "channel": board.channel}
+            figures = self._kpis(board.company_id, board.date_from, board.date_to, **filters)
             missing = []
             for name, value in figures.items():
                 if value is None:
@@ -90,9 +121,31 @@ class CobranzaDashboard(models.TransientModel):
                     value = 0
                 board[name] = value
             board.no_data = ", ".join(missing) if missing else False
+            previous_from, previous_to = previous_period(board.date_from, board.date_to)
+            board.previous_date_from, board.previous_date_to = previous_from, previous_to
+            previous = self._kpis(board.company_id, previous_from, previous_to, **filters)
+            previous = {f"{name}_previous": previous[name] for name in PREVIOUS}
+            for name, value in previous.items():
+                board[name] = value or 0
             # ",dso,read_rate," so that the view tests one whole name at a time.
-            empty = ",".join(name for name, value in figures.items() if value is None)
+            empty = ",".join(name for name, value in (figures | previous).items()
+                             if value is None)
             board.no_data_keys = f",{empty},"
+
+    # === PERIOD PRESETS === #
+
+    def _set_preset(self, preset):
+        self.write(dict(zip(("date_from", "date_to"), preset_period(
+            preset, fields.Date.context_today(self)), strict=True)))
+
+    def action_period_month(self):
+        self._set_preset("month")
+
+    def action_period_last_30(self):
+        self._set_preset("last_30")
+
+    def action_period_quarter(self):
+        self._set_preset("quarter")
 
     # === ACTIONS === #
 
@@ -126,6 +179,47 @@ class CobranzaDashboard(models.TransientModel):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cobranza_whatsapp.cobranza_collection_report_action")
         action["domain"] = self._report_domain("date")
+        action["views"] = _first_view(action, "pivot")
+        action["context"] = {"pivot_row_groupby": ["level_id"],
+                             "pivot_measures": ["amount"]}
+        return action
+
+    def action_open_collected_weekly(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cobranza_whatsapp.cobranza_collection_report_action")
+        action["name"] = self.env._("Collected per Week")
+        action["domain"] = self._report_domain("date")
+        action["views"] = _first_view(action, "graph")
+        action["context"] = {"graph_mode": "line", "graph_measure": "amount",
+                             "graph_groupbys": ["date:week"]}
+        return action
+
+    def action_open_funnel(self):
+        """Sent, delivered, read, replied, paid: per channel and message, in the period."""
+        action = self.action_open_messages()
+        action["name"] = self.env._("Message Funnel")
+        action["views"] = _first_view(action, "pivot")
+        action["context"] = {
+            "pivot_measures": list(FUNNEL),
+            "pivot_row_groupby": ["channel", "template_label"],
+            "graph_mode": "bar", "graph_measure": "message_count",
+            "graph_groupbys": ["channel", "state"],
+        }
+        return action
+
+    def action_open_aging(self):
+        """The open receivables today by age (the period does not apply to them)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cobranza_whatsapp.cobranza_aging_report_action")
+        domain = [("company_id", "=", self.company_id.id)]
+        if self.risk:
+            domain.append(("risk", "=", self.risk))
+        action["domain"] = domain
+        action["views"] = _first_view(action, "graph")
+        action["context"] = {"graph_mode": "bar", "graph_measure": "amount_residual",
+                             "graph_groupbys": ["bucket"]}
         return action
 
     # === KPIS === #
@@ -324,6 +418,11 @@ class CobranzaDashboard(models.TransientModel):
             "collected_after_messages": collected or 0.0,
             "message_cost": cost or 0.0,
         }
+
+
+def _first_view(action, view_type):
+    """The action's views with `view_type` first: the one the button opens."""
+    return sorted(action["views"], key=lambda view: view[1] != view_type)
 
 
 def _percent(value):

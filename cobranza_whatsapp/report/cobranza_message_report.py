@@ -33,6 +33,9 @@ class CobranzaMessageReport(models.Model):
         readonly=True)
     level_id = fields.Many2one("cobranza.level", readonly=True)
     template_id = fields.Many2one("cobranza.whatsapp.template", readonly=True)
+    template_label = fields.Char(
+        string="Message", readonly=True,
+        help="The template's description, else its level's name: what the message is for.")
     channel = fields.Selection(
         [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")], readonly=True)
     ab_variant = fields.Selection([("a", "A"), ("b", "B")], string="Variant", readonly=True)
@@ -47,8 +50,10 @@ class CobranzaMessageReport(models.Model):
     conversion_rate = fields.Float(
         string="Paid within 7 Days (%)", aggregator="avg", readonly=True,
         help="Messages followed by a payment on their invoices within 7 days.")
+    delivered_count = fields.Integer(string="Delivered", readonly=True)
+    read_count = fields.Integer(string="Read", readonly=True)
     replied = fields.Integer(string="Replies", readonly=True)
-    converted = fields.Integer(readonly=True)
+    converted = fields.Integer(string="Paid", readonly=True)
     amount_collected = fields.Monetary(string="Collected within 7 Days", readonly=True)
     cost = fields.Monetary(readonly=True,
                            help="Billable messages at the company's Meta prices.")
@@ -59,7 +64,10 @@ class CobranzaMessageReport(models.Model):
             """
             SELECT m.id, m.id AS message_id, s.sent AS date, m.company_id, m.partner_id,
                    p.country_id, %(collector)s AS collector_id, %(risk)s AS risk,
-                   m.level_id, m.template_id, m.channel, m.ab_variant, m.state,
+                   m.level_id, m.template_id,
+                   COALESCE(NULLIF(t.label->>%(lang)s, ''), NULLIF(t.label->>'en_US', ''),
+                            lv.name->>%(lang)s, lv.name->>'en_US', t.name) AS template_label,
+                   m.channel, m.ab_variant, m.state,
                    m.pricing_category, c.currency_id, 1 AS message_count,
                    CASE WHEN m.delivered_at IS NOT NULL OR m.read_at IS NOT NULL
                           OR m.state IN ('delivered', 'read') THEN 100.0 ELSE 0.0 END
@@ -68,6 +76,10 @@ class CobranzaMessageReport(models.Model):
                        AS read_rate,
                    CASE WHEN reply.id IS NOT NULL THEN 100.0 ELSE 0.0 END AS reply_rate,
                    CASE WHEN paid.amount > 0 THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                   CASE WHEN m.delivered_at IS NOT NULL OR m.read_at IS NOT NULL
+                          OR m.state IN ('delivered', 'read') THEN 1 ELSE 0 END AS delivered_count,
+                   CASE WHEN m.read_at IS NOT NULL OR m.state = 'read' THEN 1 ELSE 0 END
+                       AS read_count,
                    CASE WHEN reply.id IS NOT NULL THEN 1 ELSE 0 END AS replied,
                    CASE WHEN paid.amount > 0 THEN 1 ELSE 0 END AS converted,
                    COALESCE(paid.amount, 0.0) AS amount_collected,
@@ -83,6 +95,8 @@ class CobranzaMessageReport(models.Model):
               FROM cobranza_message m
               JOIN res_partner p ON p.id = m.partner_id
               JOIN res_company c ON c.id = m.company_id
+         LEFT JOIN cobranza_whatsapp_template t ON t.id = m.template_id
+         LEFT JOIN cobranza_level lv ON lv.id = m.level_id
          LEFT JOIN LATERAL (SELECT COALESCE(m.sent_at, m.failed_at, m.create_date) AS sent) s
                 ON TRUE
          LEFT JOIN LATERAL (
@@ -108,6 +122,7 @@ class CobranzaMessageReport(models.Model):
                AND m.state IN ('sent', 'delivered', 'read', 'failed')
             """,
             reply_hours=REPLY_HOURS, conversion_days=CONVERSION_DAYS,
+            lang=self.env.lang or "en_US",
             # The customer as the message's company sees it (company-dependent fields).
             collector=self.env["res.partner"]._cobranza_sql(
                 "p", "cobranza_collector_id", SQL("m.company_id")),

@@ -4,6 +4,7 @@ from . import test_cadence_rules
 from . import test_compose
 from . import test_concurrency
 from . import test_dashboard
+from . import test_dashboard_graphs
 from . import test_formatting
 from . import test_graph_api
 from . import test_hostile
