@@ -34,7 +34,7 @@ class CobranzaMessageReport(models.Model):
     level_id = fields.Many2one("cobranza.level", readonly=True)
     template_id = fields.Many2one("cobranza.whatsapp.template", readonly=True)
     template_label = fields.Char(
-        string="Message", readonly=True,
+        string="Message Purpose", readonly=True,
         help="The template's description, else its level's name: what the message is for.")
     channel = fields.Selection(
         [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")], readonly=True)
