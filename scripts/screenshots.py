@@ -90,6 +90,9 @@ def main():
     parser.add_argument("-d", "--database", default="cobranza_demo")
     parser.add_argument("--invoice", type=int, required=True, help="an overdue invoice's id")
     parser.add_argument("--partner", type=int, required=True, help="a customer's id")
+    parser.add_argument("--reply", type=int, help="a reply's id (one that needs a person)")
+    parser.add_argument("--tab", default="Cobranza",
+                        help="the collections tab's label in the admin's language")
     args = parser.parse_args()
     out = os.path.join(ROOT, "docs", "screenshots")
     os.makedirs(out, exist_ok=True)
@@ -103,7 +106,7 @@ def main():
         # The first page load compiles and caches the assets: wait for it once.
         browser.shot(f"{args.url}/odoo", os.path.join(out, ".warmup.png"), settle=15.0)
         os.remove(os.path.join(out, ".warmup.png"))
-        tab = ("a.nav-link", "Collections")
+        tab = ("a.nav-link", args.tab)
         browser.shot(f"{args.url}/odoo/account.move/{args.invoice}",
                      os.path.join(out, "invoice-collections-tab.png"), click=tab)
         browser.shot(f"{args.url}/odoo/res.partner/{args.partner}",
@@ -114,6 +117,12 @@ def main():
                      os.path.join(out, "dashboard.png"), settle=6.0)
         browser.shot(f"{args.url}/odoo/action-cobranza_whatsapp.cobranza_message_report_action",
                      os.path.join(out, "message-analysis.png"))
+        browser.shot(f"{args.url}/odoo/action-cobranza_whatsapp.cobranza_aging_report_action",
+                     os.path.join(out, "receivables-aging.png"))
+        if args.reply:
+            browser.shot(
+                f"{args.url}/odoo/action-cobranza_whatsapp.cobranza_message_action/{args.reply}",
+                os.path.join(out, "reply-conversation.png"))
     finally:
         browser.close()
     print(f"Screenshots in {out}")
