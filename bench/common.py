@@ -13,8 +13,11 @@ from generate_data import generate_fast, odoo_env  # noqa: E402,F401
 
 import odoo.addons  # noqa: E402
 
-if ROOT not in odoo.addons.__path__:
-    odoo.addons.__path__.append(ROOT)  # the addon's pure tools, importable before Odoo starts
+# The addon's pure tools importable before Odoo starts, with the Odoo addons it imports
+# from at module level (sms's API base class for the sandbox).
+for _path in (os.path.join(os.environ.get("ODOO_PATH", "/opt/odoo"), "addons"), ROOT):
+    if _path not in odoo.addons.__path__:
+        odoo.addons.__path__.append(_path)
 
 
 def _test_double(name):

@@ -288,9 +288,12 @@ class CobranzaCadence(models.AbstractModel):
         customers = {}
         schedule = context.setdefault("customer_schedule", {})
         for partner in partners:
+            # The scores just computed, the overrides first (the rule of the risk and type
+            # computes), without reading back what was just written.
+            score = scores[partner.id]
             customers[partner.id] = cadence.Customer(
-                id=partner.id, risk=partner.cobranza_risk or "low",
-                customer_type=partner.cobranza_customer_type or "new",
+                id=partner.id, risk=partner.cobranza_risk_manual or score.risk or "low",
+                customer_type=partner.cobranza_type_manual or score.customer_type or "new",
                 consent=partner.cobranza_consent, has_whatsapp_number=bool(
                     partner.cobranza_whatsapp_number),
                 has_phone=bool(partner.phone), has_email="@" in (partner.email or ""),
