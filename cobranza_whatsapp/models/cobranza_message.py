@@ -93,6 +93,9 @@ class CobranzaMessage(models.Model):
     )
     pricing_category = fields.Char(readonly=True)
     pricing_type = fields.Char(readonly=True)
+    # Meta's words, kept as Meta writes them (a category Meta adds later is kept too), shown
+    # in the reader's language.
+    pricing_label = fields.Char(string="Pricing", compute="_compute_pricing_label")
     billable = fields.Boolean(readonly=True)
     conversation_id = fields.Char(readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments",
@@ -124,6 +127,28 @@ class CobranzaMessage(models.Model):
                 f"{arrow} {message.partner_id.display_name or ''} "
                 f"({channels.get(message.channel, '')})"
             )
+
+    @api.depends("pricing_category", "pricing_type")
+    def _compute_pricing_label(self):
+        categories = {
+            "utility": self.env._("Utility"), "marketing": self.env._("Marketing"),
+            "marketing_lite": self.env._("Marketing (lite)"),
+            "authentication": self.env._("Authentication"),
+            "authentication_international": self.env._("Authentication (international)"),
+            "service": self.env._("Service"),
+            "referral_conversion": self.env._("Free entry point"),
+        }
+        types = {
+            "regular": self.env._("charged"),
+            "free_customer_service": self.env._("free: customer service window"),
+            "free_entry_point": self.env._("free: entry point"),
+        }
+        for message in self:
+            category = message.pricing_category
+            kind = message.pricing_type
+            parts = [categories.get(category, category) if category else None,
+                     types.get(kind, kind) if kind else None]
+            message.pricing_label = " · ".join(part for part in parts if part) or False
 
     # === CRUD === #
 

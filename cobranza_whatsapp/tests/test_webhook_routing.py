@@ -430,6 +430,8 @@ class TestMessagesThatAreNoReplies(RoutingCommon):
         self.assertEqual((message.state, message.pricing_category, message.pricing_type),
                          ("delivered", "utility", "regular"))
         self.assertTrue(message.billable, "charged: Meta's pricing type says so")
+        # Shown in words, not Meta's raw values (issue #17: "utility", "regular").
+        self.assertEqual(message.pricing_label, "Utility · charged")
         self.post(graph_mock.status_payload([
             graph_mock.status_item("wamid.P", "read", 1763480030, pricing=False),
             graph_mock.status_item("wamid.P", "played", 1763480040, pricing=False),
@@ -442,5 +444,6 @@ class TestMessagesThatAreNoReplies(RoutingCommon):
         self.assertTrue(message.billable)
         self.assertEqual((free.state, free.pricing_category, free.billable),
                          ("read", "service", False), "played: listened to, so read")
+        self.assertEqual(free.pricing_label, "Service · free: customer service window")
         self.assertTrue(free.read_at and free.delivered_at)
         self.assertEqual(set(self.events().mapped("state")), {"done"})
