@@ -106,6 +106,27 @@ class CobranzaCommon(AccountTestInvoicingCommon):
             move.action_post()
         return move
 
+    @classmethod
+    def _dated_invoice(cls, amount, invoice_date, due, company_data=None, partner=None):
+        """A posted customer invoice with its own dates, in `company_data`'s company."""
+        company_data = company_data or cls.company_data
+        company = company_data["company"]
+        move = cls.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice", "partner_id": (partner or cls.customer).id,
+            "company_id": company.id, "journal_id": company_data["default_journal_sale"].id,
+            "invoice_date": invoice_date, "invoice_date_due": due,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1,
+                                                 "price_unit": amount, "tax_ids": []})],
+        })
+        move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, move, amount, date):
+        cls.env["account.payment.register"].with_company(move.company_id).with_context(
+            active_model="account.move", active_ids=move.ids,
+        ).create({"payment_date": date, "amount": amount})._create_payments()
+
     def run_cadence(self, now=NOW, **kwargs):
         return self.env["cobranza.cadence"]._run(
             self.company, today=now.date(), now=now, **kwargs

@@ -23,34 +23,16 @@ class TestDashboard(CobranzaCommon):
         cls.buyer = cls._customer("Rosa Huamán", "+51 987 000 111", cls.pe)
         # inv1 1000, due 1 Oct: 400 paid 15 Oct, 600 paid 10 Nov -> 600 overdue at start, all
         # collected in the period; 70 days from invoice to last payment.
-        cls.inv1 = cls._dated_invoice(1000, D(2026, 9, 1), D(2026, 10, 1))
+        cls.inv1 = cls._dated_invoice(1000, D(2026, 9, 1), D(2026, 10, 1), partner=cls.buyer)
         cls._pay(cls.inv1, 400, D(2026, 10, 15))
         cls._pay(cls.inv1, 600, D(2026, 11, 10))
         # inv2 500, due 15 Oct, unpaid -> 500 overdue at start, nothing collected.
-        cls.inv2 = cls._dated_invoice(500, D(2026, 9, 15), D(2026, 10, 15))
+        cls.inv2 = cls._dated_invoice(500, D(2026, 9, 15), D(2026, 10, 15), partner=cls.buyer)
         # inv3 300 invoiced in the period, paid 20 Nov -> 15 days to collect, not overdue.
-        cls.inv3 = cls._dated_invoice(300, D(2026, 11, 5), D(2026, 12, 5))
+        cls.inv3 = cls._dated_invoice(300, D(2026, 11, 5), D(2026, 12, 5), partner=cls.buyer)
         cls._pay(cls.inv3, 300, D(2026, 11, 20))
         # inv4 200, due 19 Nov: not overdue at the start, open at the end.
-        cls.inv4 = cls._dated_invoice(200, D(2026, 10, 20), D(2026, 11, 19))
-
-    @classmethod
-    def _dated_invoice(cls, amount, invoice_date, due):
-        move = cls.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": cls.buyer.id,
-            "company_id": cls.company.id, "invoice_date": invoice_date,
-            "invoice_date_due": due,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1,
-                                                 "price_unit": amount, "tax_ids": []})],
-        })
-        move.action_post()
-        return move
-
-    @classmethod
-    def _pay(cls, move, amount, date):
-        cls.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=move.ids,
-        ).create({"payment_date": date, "amount": amount})._create_payments()
+        cls.inv4 = cls._dated_invoice(200, D(2026, 10, 20), D(2026, 11, 19), partner=cls.buyer)
 
     def _message(self, move, sent_at, state, **values):
         vals = {"direction": "out", "channel": "whatsapp", "state": state,

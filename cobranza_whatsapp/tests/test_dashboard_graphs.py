@@ -2,7 +2,7 @@ import datetime
 
 import freezegun
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 
 from ..models.cobranza_dashboard import FUNNEL
@@ -12,26 +12,6 @@ D = datetime.date
 
 
 class DatedInvoices(CobranzaCommon):
-
-    @classmethod
-    def _dated_invoice(cls, amount, invoice_date, due, company_data=None, partner=None):
-        company_data = company_data or cls.company_data
-        company = company_data["company"]
-        move = cls.env["account.move"].with_company(company).create({
-            "move_type": "out_invoice", "partner_id": (partner or cls.customer).id,
-            "company_id": company.id, "journal_id": company_data["default_journal_sale"].id,
-            "invoice_date": invoice_date, "invoice_date_due": due,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1,
-                                                 "price_unit": amount, "tax_ids": []})],
-        })
-        move.action_post()
-        return move
-
-    @classmethod
-    def _pay(cls, move, amount, date):
-        cls.env["account.payment.register"].with_company(move.company_id).with_context(
-            active_model="account.move", active_ids=move.ids,
-        ).create({"payment_date": date, "amount": amount})._create_payments()
 
     def _board(self, date_from, date_to, user=None, **values):
         return self.env["cobranza.dashboard"].with_user(user or self.env.user).create(
