@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..tools import graph_api, meta_api, poster
+from ..tools.cadence import OPT_OUT_CHANNELS
 from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -20,9 +21,6 @@ PAUSED_TEMPLATE_RECHECK = datetime.timedelta(hours=1)
 THROTTLE_PAUSE = datetime.timedelta(minutes=15)
 # Meta's per-user limit (131049): "wait at least 24 hours".
 USER_LIMIT_PAUSE = datetime.timedelta(hours=24, minutes=5)
-
-# The channels a customer's opt-out closes, as the cadence reads it (tools.cadence).
-OPT_OUT_CHANNELS = ("whatsapp", "sms")
 
 
 class ChatterNotes(dict):

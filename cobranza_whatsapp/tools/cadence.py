@@ -11,6 +11,9 @@ import zlib
 from .i18n import _lt
 
 WHATSAPP, SMS, EMAIL, CALL = "whatsapp", "sms", "email", "call"
+# The channels a customer's opt-out closes (resolve_channel, and the sender at send time);
+# e-mail, with its own unsubscribe, stays open.
+OPT_OUT_CHANNELS = (WHATSAPP, SMS)
 
 
 @dataclasses.dataclass(frozen=True)
