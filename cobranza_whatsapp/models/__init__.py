@@ -15,6 +15,8 @@ from . import cobranza_ab_experiment
 from . import cobranza_step
 from . import cobranza_cadence
 from . import cobranza_message_sender
+from . import cobranza_message_channels
+from . import cobranza_message_answer
 from . import cobranza_message_status
 from . import cobranza_message_inbound
 from . import cobranza_message
@@ -26,6 +28,7 @@ from . import cobranza_promise
 from . import cobranza_payment_plan
 from . import cobranza_payment_plan_line
 from . import account_move
+from . import res_partner_cadence
 from . import res_partner
 from . import cobranza_dashboard
 from . import cobranza_kpi_alert

@@ -15,7 +15,7 @@ _AUTOMATION = object()
 AUTOMATION_FIELDS = frozenset({
     "state", "direction", "wamid", "wa_id", "to_number", "account_id", "attempts",
     "failed_at", "received_at", "error_code", "error_message", "fallback_of_id",
-    *message_state.STATUS_FIELDS,
+    "content", "answer_to_id", "auto_answer", *message_state.STATUS_FIELDS,
 })
 # A customer's words (and the words ours were read by) are for the collection users.
 COLLECTION_USERS = "cobranza_whatsapp.group_cobranza_user"
@@ -28,13 +28,17 @@ class CobranzaMessage(models.Model):
     writers of ``state``, from ``tools/message_state.MOVES``) and the chatter notes. The other
     jobs are abstract models it inherits, each in a file named after it:
     ``cobranza_message_sender.py`` (the queue drain and Meta's answers),
+    ``cobranza_message_channels.py`` (SMS and e-mail), ``cobranza_message_answer.py``
+    (purpose messages, collectors' replies, automatic answers),
     ``cobranza_message_status.py`` (Meta's status webhooks) and
     ``cobranza_message_inbound.py`` (customers' messages and the actions on replies); the
     send journal and the sweeper of interrupted sends are ``cobranza_message_post.py``.
     """
 
     _name = "cobranza.message"
-    _inherit = ["cobranza.message.sender", "cobranza.message.status", "cobranza.message.inbound"]
+    _inherit = ["cobranza.message.sender", "cobranza.message.channels",
+                "cobranza.message.answer", "cobranza.message.status",
+                "cobranza.message.inbound"]
     _description = "Collection Message"
     _order = "create_date desc, id desc"
     _check_company_auto = True
@@ -49,9 +53,11 @@ class CobranzaMessage(models.Model):
         default="whatsapp",
     )
     kind = fields.Selection(
-        [("template", "Template"), ("text", "Free-form text")],
+        [("template", "Template"), ("text", "Free-form text"),
+         ("interactive", "Buttons or list"), ("document", "Document")],
         required=True, default="template",
-        help="Free-form text is only allowed within 24 hours of the customer's last message.",
+        help="Free-form text, buttons, lists and documents are only allowed within 24 hours "
+             "of the customer's last message.",
     )
     state = fields.Selection(message_state.STATES, required=True, default="queued", index=True,
                              copy=False)

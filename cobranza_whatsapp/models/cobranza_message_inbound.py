@@ -25,7 +25,7 @@ QUOTE_CHARS = 500
 REASON_CHARS = 200
 
 # What the automation does for each intent it acts on: the method, by name so that another
-# module can override it.
+# module (or another file of this one) can override it; extended through _reply_handlers().
 REPLY_HANDLERS = {
     "paid": "_on_paid",
     "promise": "_on_promise",
@@ -234,11 +234,21 @@ class CobranzaMessageInbound(models.AbstractModel):
         elif result.needs_person or result.intent == "unknown" or mode == "person":
             self._hand_to_person(result, today)
         elif mode == "auto":
-            getattr(self, REPLY_HANDLERS[result.intent])(result, today)
+            handler = self._reply_handlers().get(result.intent)
+            if handler:
+                getattr(self, handler)(result, today)
+            else:
+                self._hand_to_person(result, today)
         if in_group and not self.action_taken:
             self.action_taken = self.env._("Written in a group: not taken as a request to "
                                            "stop messages")
         return result
+
+    @api.model
+    def _reply_handlers(self):
+        """Intent -> the name of the method acting on it (``method(result, today)``). Each
+        file adding answers extends this with super()."""
+        return dict(REPLY_HANDLERS)
 
     def _open_moves(self):
         """What the reply is about: its invoices still open, else all the customer owes."""

@@ -1,10 +1,7 @@
 import datetime
 import logging
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..tools import graph_api, meta_api, poster
@@ -224,7 +221,7 @@ class CobranzaMessageSender(models.AbstractModel):
             self._set_cancelled(self.env._("The customer opted out of this company's "
                                            "WhatsApp and SMS messages: nothing is sent."))
             return None
-        if self.template_id.purpose == "thanks" or self.kind == "text":
+        if self.template_id.purpose == "thanks" or self.kind in meta_api.FREE_FORM_KINDS:
             return self._send_whatsapp()
         unpaid = self._unpaid_moves()
         if self.move_ids and not unpaid:
@@ -246,7 +243,7 @@ class CobranzaMessageSender(models.AbstractModel):
         held since by a retry, a limit, a slow queue) wait for it to open again; replies
         to a customer who wrote are not held. Returns the held messages."""
         now = now or fields.Datetime.now()
-        business = self.filtered(lambda m: m.kind != "text")
+        business = self.filtered(lambda m: m.kind not in meta_api.FREE_FORM_KINDS)
         cache, held = {}, self.browse()
         for company, messages in business.grouped("company_id").items():
             times = self.env["cobranza.cadence"]._contact_times(
@@ -277,7 +274,7 @@ class CobranzaMessageSender(models.AbstractModel):
         """Checks, rendering and the payload; returns (message, account, client, payload)
         for the poster, or None when the message does not leave now."""
         partner = self.partner_id.with_company(self.company_id)
-        if self.kind == "text":  # a reply to a customer who wrote to us
+        if self.kind in meta_api.FREE_FORM_KINDS:  # an answer to a customer who wrote to us
             to = partner.cobranza_wa_id or (partner.cobranza_whatsapp_number or "").lstrip("+")
             reachable = to and partner.cobranza_consent != "optout"
         else:
@@ -302,8 +299,16 @@ class CobranzaMessageSender(models.AbstractModel):
         except graph_api.ApiUrlRefused as error:  # not Meta's address: nothing leaves
             account.sudo()._stop(str(error))  # and the queue waits for an administrator
             return None
-        if self.kind == "text":
-            payload = meta_api.build_text_payload(to, self.body or "")
+        if self.kind in meta_api.FREE_FORM_KINDS:
+            try:
+                payload = self._free_form_payload(to, account)
+            except meta_api.PayloadError as error:
+                self._set_failed(self.env._("The message cannot be built: %(reason)s",
+                                            reason=error.translated(self.env)))
+                return None
+            except meta_api.MetaError as error:  # the document's upload failed
+                self._handle_meta_error(account, error)
+                return None
             # Meta echoes it in the reply's statuses, which confirm a send whose answer was lost.
             payload["biz_opaque_callback_data"] = meta_api.callback_data(self.id)
             self._set_sending(account_id=account.id, to_number="+" + to)
@@ -355,7 +360,7 @@ class CobranzaMessageSender(models.AbstractModel):
         partner = self.partner_id
         if result.get("wa_id") and partner.cobranza_wa_id != result["wa_id"]:
             partner.sudo().cobranza_wa_id = result["wa_id"]
-        if self.kind == "text":
+        if self.kind in meta_api.FREE_FORM_KINDS:
             self._note_reply_on_customer()
         else:
             self._post_in_chatter()
@@ -412,161 +417,9 @@ class CobranzaMessageSender(models.AbstractModel):
         if self.state not in ("failed", "cancelled"):
             self._set_cancelled(reason)
         if channel in (False, "none", self.channel) or self.fallback_of_id or \
-                self.kind == "text" or self._opted_out():
+                self.kind in meta_api.FREE_FORM_KINDS or self._opted_out():
             # After a STOP the customer hears nothing more of this reminder, on any channel.
             return self.browse()
         return self.create(self._outbound_values(
             self.partner_id, self.move_ids, self.company_id, channel=channel,
             level_id=level.id, fallback_of_id=self.id))
-
-    # === SMS AND E-MAIL === #
-
-    def _send_sms(self):
-        """Hand the SMS to Odoo's SMS queue: the message is ``sending`` until Odoo's SMS
-        service (IAP) took it (``sms.tracker``, ``models/sms_tracker.py``)."""
-        moves = self._unpaid_moves()
-        level = self.level_id
-        partner = self.partner_id
-        if not partner.phone:
-            self._set_failed(self.env._("The customer has no phone number for SMS."))
-            return
-        template = level.sms_template_id
-        if not template:
-            self._set_failed(self.env._("The level has no SMS template."))
-            return
-        move = moves[:1]
-        body = template.with_context(**self._statement_context(moves))._render_field(
-            "body", move.ids, compute_lang=True)[move.id]
-        sms = self.env["sms.sms"].sudo().create({
-            "number": partner.cobranza_whatsapp_number or partner.phone,
-            "partner_id": partner.id,
-            "body": body,
-        })
-        self.env["sms.tracker"].sudo().create({"sms_uuid": sms.uuid,
-                                               "cobranza_message_id": self.id})
-        self._set_sending(body=body, to_number=sms.number)
-        if self._simulated():
-            self.env["cobranza.whatsapp.sandbox"]._simulate_sms(sms)
-
-    def _send_email(self):
-        """Hand the e-mail to Odoo's mail queue: the message is ``sending`` until the mail
-        server took it (``mail.mail``, ``models/mail_mail.py``)."""
-        moves = self._unpaid_moves()
-        template = self.level_id.mail_template_id
-        if not template:
-            self._set_failed(self.env._("The level has no e-mail template."))
-            return
-        if not self.partner_id.email:
-            self._set_failed(self.env._("The customer has no e-mail address."))
-            return
-        move = moves[:1]
-        template = template.with_context(**self._statement_context(moves))
-        mail = self.env["mail.mail"].sudo().browse(template.sudo().send_mail(
-            move.id, force_send=False, email_values={"cobranza_message_id": self.id}))
-        body = template._render_field("subject", move.ids, compute_lang=True)[move.id]
-        self._set_sending(body=body)
-        if self._simulated():
-            self.env["cobranza.whatsapp.sandbox"]._simulate_email(mail)
-
-    def _statement_context(self, moves):
-        """For an SMS or e-mail about several invoices, what the shipped templates list
-        (``ctx['cobranza_statement']``): every invoice, the total, the overdue and the
-        not-yet-due parts apart, formatted for the customer (Spanish, as the templates are,
-        in the customer's country's formats); nothing for a single invoice."""
-        if len(moves) < 2:
-            return {}
-        values = self.env["cobranza.whatsapp.template"]._render_values_for(
-            self.partner_id, moves, self.company_id, lang="es")
-        return {"cobranza_statement": {
-            "count": len(moves),
-            "invoices": values["invoice_numbers"],
-            "total": values["amount_due"],
-            "overdue": values["amount_overdue"],
-            "not_due": values["amount_not_due"],
-            "link": f"{moves[:1].get_base_url()}/my/invoices",
-        }}
-
-    @api.model
-    def _sms_failure_reason(self, message, failure_type, failure_reason):
-        """Why Odoo's SMS service did not take the SMS, in words for a collector."""
-        types = dict(self.env["sms.sms"]._fields["failure_type"]._description_selection(
-            self.env))
-        return self._odoo_failure_reason(
-            self.env._("The SMS was not sent: %(type)s.",
-                       type=types.get(failure_type) or failure_type or "?"), failure_reason)
-
-    @api.model
-    def _mail_failure_reason(self, mail, failure_type, failure_reason):
-        """Why the mail server did not take the e-mail, in words for a collector."""
-        types = dict(mail._fields["failure_type"]._description_selection(self.env))
-        return self._odoo_failure_reason(
-            self.env._("The e-mail was not sent: %(type)s.",
-                       type=types.get(failure_type) or failure_type or "?"), failure_reason)
-
-    @staticmethod
-    def _odoo_failure_reason(summary, detail):
-        detail = str(detail or "").strip()
-        return f"{summary} {detail[:500]}" if detail else summary
-
-    # === MESSAGES FOR A PURPOSE AND FREE-FORM REPLIES === #
-
-    @api.model
-    def _queue_purpose(self, partner, moves, purpose):
-        """Queue the company's template for this purpose (thanks, broken promise, plan…),
-        when the customer can receive WhatsApp."""
-        company = moves[:1].company_id or self.env.company
-        if purpose == "thanks" and not company.cobranza_send_thanks:
-            return self.browse()
-        template = self.env["cobranza.whatsapp.template"].sudo().search([
-            ("company_id", "=", company.id), ("purpose", "=", purpose),
-            ("status", "=", "approved"),
-        ], limit=1)
-        if not template or partner.with_company(company).cobranza_consent != "optin" or \
-                not partner.cobranza_whatsapp_number:
-            return self.browse()
-        return self.create(self._outbound_values(partner, moves, company,
-                                                 template_id=template.id))
-
-    @api.model
-    def _send_text(self, partner, body, reply_to=None):
-        """Free-form text, which Meta only accepts within 24 h of the customer's message.
-
-        It goes through the sender like any message (the outbox, the journal, the one
-        client): queued with the caller's transaction and posted by the send cron, woken now.
-        """
-        company = reply_to.company_id if reply_to else self.env.company
-        # The window and the consent are the answering company's own.
-        partner = partner.commercial_partner_id.with_company(company)
-        if not partner.cobranza_window_until or \
-                partner.cobranza_window_until < fields.Datetime.now():
-            raise UserError(self.env._(
-                "%(customer)s has not written in the last 24 hours: WhatsApp only allows an "
-                "approved template now.", customer=partner.display_name))
-        if partner.cobranza_consent == "optout":
-            raise UserError(self.env._("%(customer)s asked not to receive WhatsApp messages.",
-                                       customer=partner.display_name))
-        account = self.env["cobranza.whatsapp.account"].sudo()._get_for_company(company)
-        if not account:
-            raise UserError(self.env._("No active WhatsApp account for %(company)s.",
-                                       company=company.name))
-        try:
-            meta_api.build_text_payload("0", body)
-        except ValueError as error:
-            raise UserError(self.env._(str(error))) from None
-        message = self.sudo().create(self._outbound_values(
-            partner, reply_to.move_ids if reply_to else self.env["account.move"], company,
-            kind="text", body=body, account_id=account.id))
-        self._trigger_sender()
-        return message
-
-    @api.model
-    def _trigger_sender(self):
-        """Wake the send cron (as ``sms`` does for its queue): a message queued by a request
-        goes out in a moment, posted from the cron's own transaction, once."""
-        self.env.ref("cobranza_whatsapp.ir_cron_send")._trigger()
-
-    def _note_reply_on_customer(self):
-        self.partner_id.sudo().message_post(
-            body=Markup("<p>%s</p><p>%s</p>") % (
-                self.env._("WhatsApp reply by %(user)s:", user=self.env.user.name), self.body),
-            message_type="comment", subtype_xmlid="mail.mt_note")

@@ -90,6 +90,13 @@ class ResCompany(models.Model):
         default=True,
         help="Confirm on WhatsApp when a reminded invoice is paid.",
     )
+    cobranza_auto_answers = fields.Boolean(
+        string="Answer Customers Automatically",
+        default=True,
+        help="Inside the 24 hours a customer's message opens, answer their questions (balance, "
+             "invoice copy, how to pay, plan choice) by WhatsApp without a person. Off: "
+             "every question goes to the work queue.",
+    )
     cobranza_collector_id = fields.Many2one(
         "res.users",
         string="Default Collector",

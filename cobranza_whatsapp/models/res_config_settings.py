@@ -47,6 +47,8 @@ class ResConfigSettings(models.TransientModel):
     cobranza_intent_stop = fields.Selection(related="company_id.cobranza_intent_stop",
                                           readonly=False)
     cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
+    cobranza_auto_answers = fields.Boolean(related="company_id.cobranza_auto_answers",
+                                           readonly=False)
     cobranza_price_utility = fields.Monetary(
         related="company_id.cobranza_price_utility", readonly=False)
     cobranza_price_marketing = fields.Monetary(

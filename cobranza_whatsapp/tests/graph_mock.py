@@ -147,6 +147,57 @@ def _components_of_payload(body):
     return _components_of({"body": text, "header": "DOCUMENT" if document else None})
 
 
+SERVICE_WINDOW_SECONDS = 24 * 3600
+# wa_id -> when this module last built a message of theirs (they wrote to the business).
+_WRITTEN = {}
+
+
+def _text_ok(value, limit, required=True):
+    if value is None:
+        return not required
+    return isinstance(value, str) and (bool(value.strip()) or not required) \
+        and len(value) <= limit
+
+
+def _interactive_ok(interactive):
+    """Meta's limits: reply buttons 1-3 (id <= 256, title <= 20, both unique), body
+    <= 1,024; lists: button label <= 20, 1-10 sections, 1-10 rows in all (id <= 200
+    unique, title <= 24, description <= 72), section titles <= 24 (required with several
+    sections), body <= 4,096; text header <= 60, footer <= 60."""
+    kind = interactive.get("type")
+    header, footer = interactive.get("header"), interactive.get("footer")
+    if header and not (header.get("type") == "text" and _text_ok(header.get("text"), 60)):
+        return False
+    if footer and not _text_ok(footer.get("text"), 60):
+        return False
+    body = (interactive.get("body") or {}).get("text")
+    action = interactive.get("action") or {}
+    if kind == "button":
+        buttons = action.get("buttons") or []
+        replies = [b.get("reply") or {} for b in buttons if b.get("type") == "reply"]
+        ids = [r.get("id") for r in replies]
+        titles = [r.get("title") for r in replies]
+        return (_text_ok(body, 1024) and 1 <= len(buttons) <= 3
+                and len(replies) == len(buttons)
+                and all(_text_ok(i, 256) and i == i.strip() for i in ids)
+                and all(_text_ok(t, 20) for t in titles)
+                and len(set(ids)) == len(ids) and len(set(titles)) == len(titles))
+    if kind == "list":
+        sections = action.get("sections") or []
+        rows = [row for section in sections for row in section.get("rows") or []]
+        ids = [row.get("id") for row in rows]
+        return (_text_ok(body, 4096) and _text_ok(action.get("button"), 20)
+                and 1 <= len(sections) <= 10 and 1 <= len(rows) <= 10
+                and all(section.get("rows") for section in sections)
+                and all(_text_ok(section.get("title"), 24, required=len(sections) > 1)
+                        for section in sections)
+                and all(_text_ok(i, 200) for i in ids) and len(set(ids)) == len(ids)
+                and all(_text_ok(row.get("title"), 24) for row in rows)
+                and all(_text_ok(row.get("description", ""), 72, required=False)
+                        for row in rows))
+    return False
+
+
 class GraphMock:
     def __init__(self, latency=0.0, app_secret="mock-secret"):
         self.latency = latency
@@ -161,6 +212,9 @@ class GraphMock:
         self.template_limit = 250  # per WABA
         self.recategorize = {}  # template name -> the category Meta gives it instead
         self.upload_sessions = {}  # session id -> announced length
+        self.media_ids = set()  # ids issued by the media upload
+        self.windows = {}  # wa_id -> end of the customer service window (epoch seconds)
+        self.refused = []  # failed statuses of free-form messages outside the window
         self.handles = set()  # header handles issued by the upload step
         self.subscribed = True  # the app is subscribed to the WABA's webhooks
         self.phone = {"display_phone_number": "+51 1 555 0100",
@@ -202,6 +256,9 @@ class GraphMock:
         with self.lock:
             self.requests.clear()
             self.faults.clear()
+            self.windows.clear()
+            self.refused.clear()
+            _WRITTEN.clear()
 
     def fail_next(self, n=1, *, http_status=500, code=None, message=None, timeout=False,
                   hang=15, lost_answer=None):
@@ -220,6 +277,17 @@ class GraphMock:
         with self.lock:
             return [r["json"] for r in self.requests
                     if r["method"] == "POST" and r["path"].endswith("/messages")]
+
+    def customer_wrote(self, wa_id, at=None):
+        """The customer `wa_id` wrote to the business: Meta's 24-hour window opens."""
+        with self.lock:
+            self.windows[str(wa_id)] = (at or time.time()) + SERVICE_WINDOW_SECONDS
+
+    def failed_statuses(self):
+        """The ``failed`` statuses Meta sends for free-form messages it took outside the
+        customer service window (131047), to post back as a status webhook."""
+        with self.lock:
+            return list(self.refused)
 
     # --- Meta's rules the mock enforces (see shared/META_CLOUD_API.md) ---
 
@@ -315,17 +383,60 @@ class GraphMock:
             refused = self._check_template_message(body.get("template") or {})
             if refused:
                 return self._answer(400, refused)
-        elif body.get("type") == "text":
-            text = (body.get("text") or {}).get("body") or ""
-            if not text or len(text) > 4096:
-                return self._answer(400, _error(100, "(#100) Invalid parameter"))
+        else:
+            refused = self._check_free_form(body)
+            if refused:
+                return self._answer(400, refused)
         # Kept on the request's record, as Meta keeps it: status webhooks can follow.
         record["wamid"] = f"wamid.MOCK{next(self._counter):08d}{uuid.uuid4().hex[:8].upper()}"
+        if body.get("type") != "template" and not self._window_open(to):
+            # Meta takes a free-form message outside the customer service window and then
+            # fails it: a ``failed`` status with 131047 follows (see failed_statuses()).
+            with self.lock:
+                self.refused.append(status_item(
+                    record["wamid"], "failed", recipient_id=to, pricing=False, errors=[{
+                        "code": 131047, "title": "Re-engagement message",
+                        "message": "Re-engagement message",
+                        "error_data": {"details": "Message failed to send because more than "
+                                                  "24 hours have passed since the customer "
+                                                  "last replied to this number."}}]))
         return self._answer(200, {
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to}],
             "messages": [{"id": record["wamid"], "message_status": "accepted"}],
         })
+
+    def _window_open(self, to):
+        """Whether `to` wrote within 24 hours: the customers this module's inbound payloads
+        describe (they wrote when the payload was built) and those told by customer_wrote."""
+        now = time.time()
+        with self.lock:
+            until = max(self.windows.get(to, 0),
+                        _WRITTEN.get(to, 0) + SERVICE_WINDOW_SECONDS if to in _WRITTEN else 0)
+        return until > now
+
+    def _check_free_form(self, body):
+        """Meta's checks of a text, interactive or document message (Meta's message
+        reference: limits of bodies, buttons, lists, documents)."""
+        kind = body.get("type")
+        invalid = _error(131009, "(#131009) Parameter value is not valid")
+        if kind == "text":
+            text = (body.get("text") or {}).get("body") or ""
+            return None if text and len(text) <= 4096 else _error(100, "(#100) Invalid parameter")
+        if kind == "document":
+            document = body.get("document") or {}
+            if document.get("id"):
+                with self.lock:
+                    known = document["id"] in self.media_ids
+                if not known:
+                    return _error(131053, "(#131053) Media upload error")
+            elif not str(document.get("link") or "").startswith(("http://", "https://")):
+                return _error(100, "(#100) Invalid parameter")
+            return invalid if len(document.get("caption") or "") > 1024 else None
+        if kind != "interactive":
+            return _error(131051, "(#131051) Unsupported message type")
+        interactive = body.get("interactive") or {}
+        return None if _interactive_ok(interactive) else invalid
 
     def _check_template_message(self, template):
         """Meta's checks of a template message: an approved template in that language, as
@@ -365,7 +476,10 @@ class GraphMock:
         if form.get("messaging_product") != "whatsapp" or "file" not in form.get("files", ()):
             return self._answer(400, _error(100, "(#100) The parameter messaging_product is "
                                                  "required."))
-        return self._answer(200, {"id": f"{next(self._counter)}{uuid.uuid4().int % 10**9}"})
+        media_id = f"{next(self._counter)}{uuid.uuid4().int % 10**9}"
+        with self.lock:
+            self.media_ids.add(media_id)
+        return self._answer(200, {"id": media_id})
 
     def _start_upload(self, record):
         query = {k: requests.utils.unquote(v) for k, v in (
@@ -553,6 +667,9 @@ def _inbound(from_, message, name="María Quispe", waba_id="WABA1", phone_number
     message.setdefault("from", from_)
     message.setdefault("id", "wamid.IN" + uuid.uuid4().hex.upper())
     message.setdefault("timestamp", str(int(time.time())))
+    if message.get("type") not in ("system", "reaction"):
+        # The customer wrote: Meta opens the 24-hour window for free-form messages.
+        _WRITTEN[str(from_)] = max(_WRITTEN.get(str(from_), 0), int(message["timestamp"]))
     if group_id:
         message["group_id"] = group_id
     value = {"messaging_product": "whatsapp", "metadata": _metadata(phone_number_id),

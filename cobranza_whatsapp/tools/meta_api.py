@@ -353,11 +353,172 @@ def build_template_payload(to, template_name, language, body_params, *, header_d
     return payload
 
 
-def build_text_payload(to, body, preview_url=False):
+def build_text_payload(to, body, preview_url=False, reply_to=None):
     if not body or len(body) > TEXT_LIMITS["text"]:
         raise ValueError(_lt("A WhatsApp text must have 1 to 4,096 characters."))
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-            "type": "text", "text": {"body": body, "preview_url": preview_url}}
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+               "type": "text", "text": {"body": body, "preview_url": preview_url}}
+    if reply_to:
+        # Shown to the customer as an answer to their message.
+        payload["context"] = {"message_id": reply_to}
+    return payload
+
+
+# Message kinds Meta accepts only inside the 24-hour customer service window (131047 outside).
+FREE_FORM_KINDS = ("text", "interactive", "document")
+
+# Meta's limits of interactive messages (reply buttons and lists) and documents.
+INTERACTIVE_LIMITS = {
+    "button_body": 1024, "list_body": 4096, "header": 60, "footer": 60,
+    "buttons": 3, "button_id": 256, "button_title": 20,
+    "list_button": 20, "sections": 10, "rows": 10, "section_title": 24,
+    "row_id": 200, "row_title": 24, "row_description": 72, "caption": 1024,
+}
+
+
+class PayloadError(ValueError):
+    """A message Meta would refuse, said in words a collector reads: ``str()`` gives the
+    English, :meth:`translated` the user's language."""
+
+    def __init__(self, msgid, **params):
+        super().__init__(msgid % params if params else msgid)
+        self.msgid, self.params = msgid, params
+
+    def translated(self, env):
+        return env._(self.msgid, **{key: env._(value) if isinstance(value, str) else value
+                                    for key, value in self.params.items()})
+
+
+NO_DOCUMENT_REASON = _lt("The message names no invoice to send as a document.")
+
+
+def shorten(text, limit):
+    """`text` on at most `limit` characters, an ellipsis marking a cut."""
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _check_length(value, limit, what, required=True):
+    value = value if isinstance(value, str) else ""
+    if (required and not value.strip()) or len(value) > limit:
+        raise PayloadError(_lt("%(what)s must have 1 to %(limit)s characters."),
+                           what=what, limit=limit)
+
+
+def _check_ids(ids, limit, what):
+    if len(set(ids)) != len(ids):
+        raise PayloadError(_lt("Every %(what)s of an interactive message needs its own ID."),
+                           what=what)
+    for value in ids:
+        _check_length(value, limit, what)
+        if value != value.strip():
+            raise PayloadError(_lt("An interactive message ID cannot start or end with a space."))
+
+
+def reply_buttons(body, buttons, *, header=None, footer=None):
+    """Meta's ``interactive`` object of a reply-buttons message: `buttons` are (id, title)
+    pairs, one to three; the customer's tap comes back as an inbound ``button_reply``
+    carrying the id."""
+    interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": [
+        {"type": "reply", "reply": {"id": button_id, "title": title}}
+        for button_id, title in buttons]}}
+    if header:
+        interactive["header"] = {"type": "text", "text": header}
+    if footer:
+        interactive["footer"] = {"text": footer}
+    check_interactive(interactive)
+    return interactive
+
+
+def list_message(body, button, sections, *, header=None, footer=None):
+    """Meta's ``interactive`` object of a list message: `sections` are (title, rows) with
+    rows (id, title, description); up to ten rows in all. The customer's choice comes
+    back as an inbound ``list_reply`` carrying the row's id."""
+    interactive = {"type": "list", "body": {"text": body}, "action": {
+        "button": button,
+        "sections": [{"title": title, "rows": [
+            {"id": row_id, "title": row_title, **({"description": text} if text else {})}
+            for row_id, row_title, text in rows]} for title, rows in sections],
+    }}
+    if len(sections) == 1 and not sections[0][0]:
+        del interactive["action"]["sections"][0]["title"]
+    if header:
+        interactive["header"] = {"type": "text", "text": header}
+    if footer:
+        interactive["footer"] = {"text": footer}
+    check_interactive(interactive)
+    return interactive
+
+
+def check_interactive(interactive):
+    """Meta's rules for an interactive message, raised as ValueError before it leaves."""
+    limits = INTERACTIVE_LIMITS
+    kind = interactive.get("type")
+    if kind not in ("button", "list"):
+        raise PayloadError(_lt("Only reply-button and list messages are sent."))
+    body = (interactive.get("body") or {}).get("text")
+    _check_length(body, limits["button_body" if kind == "button" else "list_body"],
+                  _lt("The message text"))
+    header = interactive.get("header")
+    if header:
+        if header.get("type") != "text":
+            raise PayloadError(_lt("Only a text header is sent with an interactive message."))
+        _check_length(header.get("text"), limits["header"], _lt("The header"))
+    if interactive.get("footer"):
+        _check_length(interactive["footer"].get("text"), limits["footer"], _lt("The footer"))
+    action = interactive.get("action") or {}
+    if kind == "button":
+        buttons = action.get("buttons") or []
+        if not 1 <= len(buttons) <= limits["buttons"] or \
+                any(b.get("type") != "reply" for b in buttons):
+            raise PayloadError(_lt("A reply-buttons message has one to three reply buttons."))
+        replies = [b.get("reply") or {} for b in buttons]
+        _check_ids([r.get("id") for r in replies], limits["button_id"], _lt("button"))
+        titles = [r.get("title") for r in replies]
+        for title in titles:
+            _check_length(title, limits["button_title"], _lt("A button's title"))
+        if len(set(titles)) != len(titles):
+            raise PayloadError(_lt("The buttons of a message need different titles."))
+        return
+    _check_length(action.get("button"), limits["list_button"], _lt("The list's button"))
+    sections = action.get("sections") or []
+    rows = [row for section in sections for row in section.get("rows") or []]
+    if not 1 <= len(sections) <= limits["sections"] or not 1 <= len(rows) <= limits["rows"] \
+            or any(not section.get("rows") for section in sections):
+        raise PayloadError(_lt("A list message has one to ten rows, in one to ten sections."))
+    for section in sections:
+        _check_length(section.get("title"), limits["section_title"], _lt("A section's title"),
+                      required=len(sections) > 1)
+    _check_ids([row.get("id") for row in rows], limits["row_id"], _lt("row"))
+    for row in rows:
+        _check_length(row.get("title"), limits["row_title"], _lt("A row's title"))
+        _check_length(row.get("description"), limits["row_description"],
+                      _lt("A row's description"), required=False)
+
+
+def build_interactive_payload(to, interactive, reply_to=None):
+    check_interactive(interactive)
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+               "type": "interactive", "interactive": interactive}
+    if reply_to:
+        payload["context"] = {"message_id": reply_to}
+    return payload
+
+
+def build_document_payload(to, document, caption=None, reply_to=None):
+    """A document message: ``document`` holds the uploaded media ``id`` (or a ``link``)
+    and the ``filename`` the customer sees."""
+    if not (document.get("id") or document.get("link")):
+        raise PayloadError(_lt("A document message needs the uploaded file."))
+    document = dict(document)
+    if caption:
+        _check_length(caption, INTERACTIVE_LIMITS["caption"], _lt("The caption"))
+        document["caption"] = caption
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+               "type": "document", "document": document}
+    if reply_to:
+        payload["context"] = {"message_id": reply_to}
+    return payload
 
 
 def build_template_create_payload(name, language, category, body_text, *, header_document,
