@@ -15,6 +15,9 @@ SIMULATED_REPLIES = (
     "Esa factura no corresponde, el pedido llegó incompleto",
     "Quiero hablar con un asesor por favor",
     "Gracias, lo reviso con contabilidad",
+    "Buenas, cuanto debo en total?",
+    "Me puede reenviar la factura por favor",
+    "A que cuenta les deposito?",
 )
 
 
@@ -89,15 +92,22 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
             if account.mode != "sandbox" or not account.sandbox_reply_rate:
                 continue
             draw = zlib.crc32(("reply:" + message.wamid).encode())
-            if draw % 100 >= account.sandbox_reply_rate:
+            if message.kind == "interactive":
+                # Most customers tap one of the options an automatic answer offers.
+                reply = self._simulated_tap(message, draw)
+            elif message.kind == "template" and draw % 100 < account.sandbox_reply_rate:
+                reply = {"type": "text", "text": {
+                    "body": SIMULATED_REPLIES[(draw // 100) % len(SIMULATED_REPLIES)]}}
+            else:
+                continue  # nobody answers a plain answer or a document
+            if not reply:
                 continue
             by_account.setdefault(account, []).append({
                 "from": message.wa_id,
                 "id": "wamid.SANDBOXIN" + message.wamid[-24:],
                 "timestamp": str(timestamp),
-                "type": "text",
-                "text": {"body": SIMULATED_REPLIES[(draw // 100) % len(SIMULATED_REPLIES)]},
                 "context": {"from": account.display_phone_number or "", "id": message.wamid},
+                **reply,
             })
         for account, inbound in by_account.items():
             contacts = [{"wa_id": m["from"], "profile": {"name": ""}} for m in inbound]
@@ -111,6 +121,26 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
                 }}],
             }]}
             self.env["cobranza.webhook.event"].sudo()._handle_payload(account, payload)
+
+    @api.model
+    def _simulated_tap(self, message, draw):
+        """A customer's tap on a button or a row of an interactive message (its first
+        option, as most do; one in five does not answer)."""
+        content = message.content or {}
+        action = content.get("action") or {}
+        if draw % 5 == 0:
+            return None
+        if content.get("type") == "button" and action.get("buttons"):
+            option = action["buttons"][0]["reply"]
+            return {"type": "interactive", "interactive": {
+                "type": "button_reply", "button_reply": {"id": option["id"],
+                                                         "title": option["title"]}}}
+        rows = [row for section in action.get("sections") or [] for row in section["rows"]]
+        if content.get("type") == "list" and rows:
+            return {"type": "interactive", "interactive": {
+                "type": "list_reply", "list_reply": {"id": rows[0]["id"],
+                                                     "title": rows[0]["title"]}}}
+        return None
 
     @api.model
     def _simulate_sms(self, sms):
