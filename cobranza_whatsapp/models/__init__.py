@@ -19,11 +19,13 @@ from . import cobranza_message_channels
 from . import cobranza_message_answer
 from . import cobranza_message_status
 from . import cobranza_message_inbound
+from . import cobranza_message_proof
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation
 from . import cobranza_webhook_event
 from . import cobranza_payment_notification
+from . import cobranza_payment_proof
 from . import cobranza_promise
 from . import cobranza_payment_plan
 from . import cobranza_payment_plan_line

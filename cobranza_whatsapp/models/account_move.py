@@ -82,6 +82,18 @@ class AccountMove(models.Model):
         string="Promises to Pay", copy=False,
         groups="base.group_user",
     )
+    # A proof of payment the customer sent (cobranza.payment.proof): while it is verified the
+    # reminders wait (its pause), and the invoice says so.
+    cobranza_proof_ids = fields.Many2many(
+        "cobranza.payment.proof", "cobranza_payment_proof_account_move_rel", "move_id",
+        "proof_id", string="Proofs of Payment", copy=False, readonly=True,
+        groups="cobranza_whatsapp.group_cobranza_user,account.group_account_invoice")
+    cobranza_proof_state = fields.Selection(
+        [("verifying", "Payment being verified"), ("confirmed", "Proof of payment confirmed"),
+         ("rejected", "Proof of payment rejected")],
+        string="Proof of Payment", compute="_compute_cobranza_proof_state",
+        search="_search_cobranza_proof_state", groups="base.group_user",
+        help="The customer's latest proof of payment: being verified, reminders wait.")
     cobranza_days_overdue = fields.Integer(
         string="Days Overdue", compute="_compute_cobranza_days_overdue",
         groups="base.group_user",
@@ -124,6 +136,30 @@ class AccountMove(models.Model):
                 move.cobranza_state = "overdue"
             else:
                 move.cobranza_state = "not_due"
+
+    @api.depends("cobranza_proof_ids.state")
+    def _compute_cobranza_proof_state(self):
+        states = {"pending": "verifying", "confirmed": "confirmed", "rejected": "rejected"}
+        for move in self:
+            proofs = move.sudo().cobranza_proof_ids.sorted("id")
+            pending = proofs.filtered(lambda p: p.state == "pending")
+            move.cobranza_proof_state = states[(pending or proofs)[-1:].state] \
+                if proofs else False
+
+    def _search_cobranza_proof_state(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        states = {"verifying": "pending", "confirmed": "confirmed", "rejected": "rejected"}
+        proofs = self.env["cobranza.payment.proof"].sudo()._search(
+            [("state", "in", [states[v] for v in value if v in states])])
+        return [("id", "in", SQL("SELECT move_id FROM cobranza_payment_proof_account_move_rel "
+                                 "WHERE proof_id IN %s", proofs.subselect()))]
+
+    def action_cobranza_open_proofs(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": self.env._("Proofs of Payment"),
+                "res_model": "cobranza.payment.proof", "view_mode": "list,form",
+                "domain": [("move_ids", "in", self.ids)], "context": {"create": False}}
 
     def _compute_cobranza_message_count(self):
         for move in self:

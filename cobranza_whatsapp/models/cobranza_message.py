@@ -38,6 +38,8 @@ class CobranzaMessage(models.Model):
     _name = "cobranza.message"
     _inherit = ["cobranza.message.sender", "cobranza.message.channels",
                 "cobranza.message.answer", "cobranza.message.status",
+                # before the inbound messages: it reads a file as a proof of payment first
+                "cobranza.message.proof",
                 "cobranza.message.inbound"]
     _description = "Collection Message"
     _order = "create_date desc, id desc"
