@@ -180,9 +180,10 @@ def main():
             print(f"round {round_no}, 1 status per POST: bare route {bare[-1]:,.0f} POSTs/s, "
                   f"webhook {ours[-1]:,.0f} POSTs/s ({ours[-1] / bare[-1]:.2f}x), "
                   f"webhook {describe(latencies, codes)}")
+        ratios = [o / b for o, b in zip(ours, bare, strict=True)]
         print(f"1 status per POST, median of {args.rounds} rounds: webhook "
               f"{statistics.median(ours):,.0f}/s, bare route {statistics.median(bare):,.0f}/s: "
-              f"ratio {statistics.median(ours) / statistics.median(bare):.2f}x")
+              f"ratio {statistics.median(ratios):.2f}x (median of the rounds' ratios)")
         count = args.steady_rate * args.steady_seconds
         bodies, _ = payloads(cursor, count, 1, "sent")
         print(f"steady {args.steady_rate} POSTs/s for {args.steady_seconds}s, bare route: "

@@ -89,13 +89,12 @@ class CobranzaWebhookController(http.Controller):
         Account = request.env["cobranza.whatsapp.account"].sudo()
         if not signature:
             return Account
-        accounts = Account.search([("app_secret", "!=", False)])
         signed = {}
-        for account in accounts:
-            secret = account.app_secret
+        for _account_id, secret in Account._webhook_secrets():
             if secret not in signed:
                 signed[secret] = meta_api.verify_signature(secret, raw, signature)
-        return accounts.filtered(lambda account: signed[account.app_secret])
+        return Account.browse([account_id for account_id, secret in Account._webhook_secrets()
+                               if signed[secret]])
 
     @staticmethod
     def _json(data, status):

@@ -138,7 +138,7 @@ class CobranzaWebhookEvent(models.Model):
         for account, account_events in routed.items():
             new += self._store(account, account_events)
         if new:
-            self.env.ref("cobranza_whatsapp.ir_cron_webhook_received")._trigger()
+            self._wake_processing()
         if unknown:
             _logger.warning(
                 "WhatsApp webhook: %s events for numbers or business accounts that no "
@@ -146,6 +146,28 @@ class CobranzaWebhookEvent(models.Model):
                 ", ".join(sorted({self._mask_id(e.get("phone_number_id") or e.get("waba_id"))
                                   for e in unknown})))
         return {"events": len(events), "new": len(new), "ignored": len(unknown)}
+
+    @api.model
+    def _wake_processing(self):
+        """Wake the processing cron, once for a burst of webhooks rather than once a POST.
+
+        A trigger that is due and not taken yet wakes the cron for these events too, if
+        the cron cannot take it before this transaction commits: the trigger row is held
+        with ``FOR KEY SHARE`` (what Odoo's cron does with a trigger when it starts a run is
+        a DELETE, which waits for that lock; webhooks share it among themselves). A trigger
+        locked already is being taken by a run that may not see these events, so a new one
+        is made (``SKIP LOCKED``). Each trigger costs a row and a NOTIFY on a connection of
+        its own; at one status per POST that was most of a webhook's own work.
+        """
+        cron = self.env.ref("cobranza_whatsapp.ir_cron_webhook_received")
+        self.env.cr.execute(SQL(
+            """
+            SELECT id FROM ir_cron_trigger
+             WHERE cron_id = %s AND call_at <= (clock_timestamp() AT TIME ZONE 'UTC')
+             LIMIT 1 FOR KEY SHARE SKIP LOCKED
+            """, cron.id))
+        if not self.env.cr.fetchone():
+            cron._trigger()
 
     @api.model
     def _route(self, accounts, events):

@@ -5,7 +5,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from ..tools import graph_api, meta_api
 
@@ -26,6 +26,10 @@ API_VERSION_RE = re.compile(r"v\d{1,3}\.\d{1,3}")
 # What Meta told the set-up check: the managers who configure the account read it,
 # collectors do not.
 SETUP_GROUPS = "base.group_system,cobranza_whatsapp.group_cobranza_manager"
+
+
+# What the webhook keeps in memory of the accounts (see _webhook_secrets).
+WEBHOOK_FIELDS = frozenset({"app_secret", "active"})
 
 
 class CobranzaWhatsappAccount(models.Model):
@@ -181,14 +185,33 @@ class CobranzaWhatsappAccount(models.Model):
         if any(vals.get(name, given.get(name, shipped[name])) != shipped[name]
                for vals in vals_list for name in ENDPOINT_FIELDS):
             self._check_endpoint_rights()
-        return super().create(vals_list)
+        accounts = super().create(vals_list)
+        self.env.registry.clear_cache()  # the webhook's signing secrets
+        return accounts
 
     def write(self, vals):
         changed = [name for name in ENDPOINT_FIELDS if name in vals]
         if changed and any(account[name] != vals[name] for account in self.sudo()
                            for name in changed):
             self._check_endpoint_rights()
-        return super().write(vals)
+        result = super().write(vals)
+        if WEBHOOK_FIELDS.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @ormcache()
+    def _webhook_secrets(self):
+        """(account id, App Secret) of every active account with a secret: what the webhook
+        checks each POST's signature against, read once per worker and kept until an
+        account changes (Odoo's registry cache, cleared on every worker)."""
+        accounts = self.sudo().search([("app_secret", "!=", False)])
+        return tuple((account.id, account.app_secret) for account in accounts)
 
     # === ACTION METHODS === #
 
