@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import cadence, scoring, send_window
+from ..tools import cadence, scoring
 from ..tools.concurrency import CONCURRENCY_ERRORS
 from ..tools.receivable import OPEN_RECEIVABLE_WHERE
 
@@ -35,6 +35,7 @@ class CobranzaCadence(models.AbstractModel):
     """
 
     _name = "cobranza.cadence"
+    _inherit = ["cobranza.cadence.contact.time"]
     _description = "Collection Cadence"
 
     # === CRON ENTRY POINT === #
@@ -327,40 +328,6 @@ class CobranzaCadence(models.AbstractModel):
         return "\n".join(
             labels[helps, strong] % {"reason": self.env._(phrase)}
             for phrase, helps, strong in scoring.plain_reasons(factors, MIN_FACTOR_SHOWN))
-
-    @api.model
-    def _contact_times(self, partners, company, now, cache=None):
-        """{partner id: the first instant at or after `now` inside its contact window} for
-        messages outside a cadence run (thanks, broken promises, fallbacks...) and for the
-        sender's check when a message leaves. `cache` keeps the company's windows and
-        holidays across calls."""
-        cache = {} if cache is None else cache
-        context = cache.get(company.id)
-        if context is None:
-            context = cache[company.id] = self._run_context(company, now.date())
-        schedule = context.setdefault("customer_schedule", {})
-        for partner in partners:
-            schedule[partner.id] = (partner.cobranza_tz, partner.country_id.id)
-        return {partner.id: self._scheduled_at(partner.id, now, context)
-                for partner in partners}
-
-    def _scheduled_at(self, partner_id, now, context):
-        """The first instant inside the contact window of the customer's country and zone."""
-        tz_name, country_id = context["customer_schedule"].get(partner_id, (None, None))
-        windows = context["windows"]
-        window = windows.get(country_id) or windows[False]
-        if not tz_name:
-            tz_name = self.env["res.partner"].browse(partner_id).cobranza_tz
-        key = (tz_name, country_id)
-        cache = context["schedule_cache"]
-        if key not in cache:
-            utc_now = now.replace(tzinfo=datetime.UTC)
-            # Customers without a country are taken as of the company's.
-            holidays = context["holidays"].get(country_id or context["home_country"], ())
-            cache[key] = send_window.next_allowed(
-                utc_now, tz_name, window, holidays
-            ).astimezone(datetime.UTC).replace(tzinfo=None)
-        return cache[key]
 
     def _record_steps(self, company, steps, levels, now, context, stats):
         """Insert the steps first; only those this transaction really inserted get a message."""
