@@ -35,7 +35,7 @@ class CobranzaCadence(models.AbstractModel):
     """
 
     _name = "cobranza.cadence"
-    _inherit = ["cobranza.cadence.contact.time"]
+    _inherit = ["cobranza.cadence.contact.time", "cobranza.cadence.escalation"]
     _description = "Collection Cadence"
 
     # === CRON ENTRY POINT === #
@@ -153,6 +153,7 @@ class CobranzaCadence(models.AbstractModel):
             "cap": company.cobranza_frequency_cap,
             "daily_cap": company.cobranza_daily_cap,
             "pilot": company.cobranza_pilot_percent,
+            "escalation": company.cobranza_escalation,
             "thresholds": scoring.RiskThresholds(
                 medium_days=company.cobranza_risk_medium_days,
                 high_days=company.cobranza_risk_high_days,
@@ -169,7 +170,8 @@ class CobranzaCadence(models.AbstractModel):
                    lv.offset_days,
                    (COALESCE(m.cobranza_excluded, FALSE) OR COALESCE(m.cobranza_disputed, FALSE)
                     OR COALESCE(m.cobranza_handoff, FALSE)
-                    OR COALESCE(m.cobranza_paused_until > %(today)s, FALSE))
+                    OR COALESCE(m.cobranza_paused_until > %(today)s, FALSE)),
+                   m.cobranza_level_date, COALESCE(lv.escalate_after_days, 0)
               FROM account_move m
          LEFT JOIN cobranza_level lv ON lv.id = m.cobranza_level_id
              WHERE %(open)s AND m.company_id = %(company)s
@@ -177,22 +179,32 @@ class CobranzaCadence(models.AbstractModel):
             """,
             today=today, open=OPEN_RECEIVABLE_WHERE, company=company.id, partners=partner_ids,
         ))
+        rows = [row for row in cr.fetchall() if row[2]]
+        facts, replies = self._escalation_facts(
+            company, partner_ids, [row[0] for row in rows],
+            [row[0] for row in rows if row[6] and row[7] > 0],
+        ) if context["escalation"] else ({}, {})
         invoices = [
             cadence.Invoice(id=row[0], partner_id=row[1], days_overdue=(today - row[2]).days,
-                            residual=row[3] or 0.0, reached_offset=row[4], blocked=row[5])
-            for row in cr.fetchall() if row[2]
+                            residual=row[3] or 0.0, reached_offset=row[4], blocked=row[5],
+                            escalate_after_days=row[7], reached_on=row[6] and row[6].date(),
+                            **facts.get(row[0], {}))
+            for row in rows
         ]
-        customers = self._customer_facts(company, partner_ids, invoices, today, now, context)
+        customers = self._customer_facts(company, partner_ids, invoices, today, now, context,
+                                         replies)
         steps, deferred = cadence.plan(level_rules, invoices, customers, cap=context["cap"],
                                        daily_cap=context["daily_cap"],
-                                       pilot_percent=context["pilot"])
+                                       pilot_percent=context["pilot"],
+                                       now=now if context["escalation"] else None)
         stats = {"customers": len(partner_ids), "invoices": len(invoices), "steps": 0,
                  "messages": 0, "skipped": 0, "handoffs": 0, "deferred": deferred}
         if steps:
             self._record_steps(company, steps, levels, now, context, stats)
         return stats
 
-    def _customer_facts(self, company, partner_ids, invoices, today, now, context):
+    def _customer_facts(self, company, partner_ids, invoices, today, now, context,
+                        last_replies):
         """Risk and type are refreshed from the same facts, then read back per customer."""
         cr = self.env.cr
         open_by_partner = {}
@@ -302,6 +314,7 @@ class CobranzaCadence(models.AbstractModel):
                 sent_last_7_days=recent.get(partner.id, (0, 0))[0],
                 sent_last_day=recent.get(partner.id, (0, 0))[1],
                 pay_probability=probabilities.get(partner.id),
+                last_reply_at=last_replies.get(partner.id),
             )
             schedule[partner.id] = (partner.cobranza_tz, partner.country_id.id)
         return customers
@@ -341,7 +354,8 @@ class CobranzaCadence(models.AbstractModel):
                 level_ids.append(step.level_id)
                 partner_ids.append(step.partner_id)
                 outcomes.append(outcome)
-                notes.append(self.env._(step.skip_reason) if step.skip_reason else None)
+                notes.append(self.env._(step.skip_reason) if step.skip_reason
+                             else self._escalation_note(step, move_id))
         cr.execute(SQL(
             """
             INSERT INTO cobranza_step (move_id, level_id, partner_id, company_id, date, outcome,
@@ -381,6 +395,7 @@ class CobranzaCadence(models.AbstractModel):
             messages = self.env["cobranza.message"].create(message_vals)
             stats["messages"] += len(messages)
         self._mark_reached(inserted, handoffs, level_by_id, now)
+        self._log_escalations(steps, inserted, level_by_id)
         if handoffs:
             stats["handoffs"] += len(handoffs)
             self.env["res.partner"]._cobranza_hand_off(company, handoffs)

@@ -136,6 +136,13 @@ class CobranzaLevel(models.Model):
         "value, e.g. 60 to remind before the due date only those likely to pay late. "
         "100: everyone.",
     )
+    escalate_after_days = fields.Integer(
+        string="Escalate after (days)", default=0,
+        help="If the customer neither replies nor pays within this many days of this "
+        "level's message, the next level goes out at once instead of waiting for its day "
+        "(still inside the contact hours, the daily and weekly caps and the customer's "
+        "consent). 0: the next level waits for its day. A promise or a payment plan not "
+        "kept brings the next level forward as well. Settings can turn both off.")
     attach_pdf = fields.Boolean(string="Attach Invoice PDF", default=True)
     include_pay_link = fields.Boolean(string="Include Payment Link", default=True)
     offer_plan = fields.Boolean(string="Offer a Payment Plan")
@@ -153,6 +160,10 @@ class CobranzaLevel(models.Model):
     _ab_horizon_floor = models.Constraint(
         "CHECK(ab_horizon_days > 7)",
         "The A/B test horizon must leave the customers more than the 7 days to pay it measures.")
+    _escalate_after_days_positive = models.Constraint(
+        "CHECK(escalate_after_days >= 0)",
+        "The days before escalating cannot be negative (0 turns escalation off).",
+    )
     _max_pay_probability_range = models.Constraint(
         "CHECK(max_pay_probability >= 0 AND max_pay_probability <= 100)",
         "The payment probability limit is a percentage.",

@@ -90,6 +90,13 @@ class ResCompany(models.Model):
         default=True,
         help="Confirm on WhatsApp when a reminded invoice is paid.",
     )
+    cobranza_escalation = fields.Boolean(
+        string="Escalate Early",
+        default=True,
+        help="A level with 'Escalate after (days)' brings its next level forward when the "
+        "customer neither replies nor pays; a promise or a payment plan not kept brings the "
+        "next level forward too.",
+    )
     cobranza_collector_id = fields.Many2one(
         "res.users",
         string="Default Collector",
