@@ -154,6 +154,7 @@ class CobranzaCadence(models.AbstractModel):
             "daily_cap": company.cobranza_daily_cap,
             "pilot": company.cobranza_pilot_percent,
             "escalation": company.cobranza_escalation,
+            "early_discount": company.cobranza_early_discount,
             "thresholds": scoring.RiskThresholds(
                 medium_days=company.cobranza_risk_medium_days,
                 high_days=company.cobranza_risk_high_days,
@@ -378,6 +379,7 @@ class CobranzaCadence(models.AbstractModel):
             return
         level_by_id = {level.id: level for level in levels}
         message_vals, handoffs = [], []
+        discounts = self._early_discounts(steps, inserted, level_by_id, now, context)
         for step in steps:
             invoice_ids = [m for m in step.invoice_ids if (m, step.level_id) in inserted]
             if not invoice_ids:
@@ -390,7 +392,7 @@ class CobranzaCadence(models.AbstractModel):
                 stats["skipped"] += 0 if step.handoff else 1
                 continue
             message_vals.append(self._message_values(company, step, level, invoice_ids, now,
-                                                     context))
+                                                     context, discounts))
         if message_vals:
             messages = self.env["cobranza.message"].create(message_vals)
             stats["messages"] += len(messages)
@@ -441,8 +443,26 @@ class CobranzaCadence(models.AbstractModel):
             moves.browse(list(handoff_level))._cobranza_log_handoff({
                 move_id: notes[level_id] for move_id, level_id in handoff_level.items()})
 
-    def _message_values(self, company, step, level, invoice_ids, now, context):
-        template = level._template_for(step.variant, len(invoice_ids))
+    def _early_discounts(self, steps, inserted, level_by_id, now, context):
+        """The invoices alone in a WhatsApp step, at a level with a discount template, whose
+        early-payment discount (Odoo's own rule) is still open on the day the message is
+        scheduled: read for all of them at once."""
+        if not context["early_discount"]:
+            return set()
+        days = {}
+        for step in steps:
+            if step.channel == cadence.WHATSAPP and len(step.invoice_ids) == 1 \
+                    and level_by_id[step.level_id].early_discount_template_id \
+                    and (step.invoice_ids[0], step.level_id) in inserted:
+                days[step.invoice_ids[0]] = fields.Date.context_today(
+                    self, self._scheduled_at(step.partner_id, now, context))
+        moves = self.env["account.move"].sudo().browse(list(days))
+        return {move.id for move in moves
+                if move._is_eligible_for_early_payment_discount(move.currency_id, days[move.id])}
+
+    def _message_values(self, company, step, level, invoice_ids, now, context, discounts):
+        template = level._template_for(step.variant, len(invoice_ids),
+                                       early_discount=invoice_ids[0] in discounts)
         return self.env["cobranza.message"]._outbound_values(
             self.env["res.partner"].browse(step.partner_id),
             self.env["account.move"].browse(invoice_ids), company,
