@@ -26,6 +26,7 @@
         "data/cobranza_contact_window_data.xml",
         "data/cobranza_whatsapp_template_data.xml",
         "data/cobranza_level_data.xml",
+        "data/cobranza_early_discount_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron.xml",
         "data/cobranza_ab_experiment_data.xml",

@@ -1,3 +1,4 @@
+import functools
 import logging
 import re
 
@@ -255,6 +256,17 @@ class CobranzaWhatsappTemplate(models.Model):
         overdue = moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
         oldest = moves[:1]
         due = oldest.invoice_date_due if oldest else False
+
+        @functools.cache
+        def early_discount():
+            """Odoo's early-payment discount of one invoice, open today: what the portal
+            asks for it and until when, as (amount, date); None without one."""
+            if paid or len(moves) != 1 or not company.cobranza_early_discount:
+                return None
+            terms = moves.sudo()._get_invoice_next_payment_values()
+            if terms.get("installment_state") != "epd":
+                return None
+            return terms["amount_due"], terms["epd_line"].discount_date
         # Computed on first use: a template asks for a few of these, not all of them.
         return LazyValues({
             "partner_name": lambda: partner.name or "",
@@ -271,6 +283,12 @@ class CobranzaWhatsappTemplate(models.Model):
             "pay_links": lambda: self._pay_links_text(moves),
             "pay_path": lambda: oldest._cobranza_pay_path() if oldest else "",
             "collector_name": lambda: partner._cobranza_collector(company).name or "",
+            "early_discount_active": lambda: early_discount() is not None,
+            "early_discount_amount": lambda: formatting.format_amount(
+                early_discount()[0], moves.currency_id.name, locale,
+                symbol=moves.currency_id.symbol) if early_discount() else "",
+            "early_discount_date": lambda: formatting.format_date(
+                early_discount()[1], locale) if early_discount() else "",
         })
 
     @api.model

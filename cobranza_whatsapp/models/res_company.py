@@ -97,6 +97,20 @@ class ResCompany(models.Model):
              "invoice copy, how to pay, plan choice) by WhatsApp without a person. Off: "
              "every question goes to the work queue.",
     )
+    cobranza_escalation = fields.Boolean(
+        string="Escalate Early",
+        default=True,
+        help="A level with 'Escalate after (days)' brings its next level forward when the "
+        "customer neither replies nor pays; a promise or a payment plan not kept brings the "
+        "next level forward too.",
+    )
+    cobranza_early_discount = fields.Boolean(
+        string="Mention Early-Payment Discounts",
+        default=True,
+        help="Where an invoice's payment terms give an early-payment discount still open, "
+        "the reminder tells the discounted amount and its deadline (the level's template "
+        "with the discount).",
+    )
     cobranza_collector_id = fields.Many2one(
         "res.users",
         string="Default Collector",
@@ -152,6 +166,7 @@ class ResCompany(models.Model):
         "template_preventive", "template_due", "template_overdue", "template_plan",
         "template_final", "template_statement", "template_thanks", "template_broken_promise",
         "template_plan_instalment",
+        "template_preventive_discount",
     )
     DEFAULT_LEVELS = (
         "level_preventive", "level_due", "level_overdue_3", "level_plan_7",
@@ -198,5 +213,7 @@ class ResCompany(models.Model):
                     "template_b_id": False,
                     "statement_template_id": mapping.get(source.statement_template_id.id,
                                                          Template).id,
+                    "early_discount_template_id": mapping.get(
+                        source.early_discount_template_id.id, Template).id,
                 })
         return True

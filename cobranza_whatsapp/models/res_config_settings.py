@@ -66,6 +66,9 @@ class ResConfigSettings(models.TransientModel):
     )
     cobranza_promise_horizon_days = fields.Integer(
         related="company_id.cobranza_promise_horizon_days", readonly=False)
+    cobranza_escalation = fields.Boolean(related="company_id.cobranza_escalation", readonly=False)
+    cobranza_early_discount = fields.Boolean(related="company_id.cobranza_early_discount",
+                                             readonly=False)
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")

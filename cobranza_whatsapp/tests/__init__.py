@@ -41,3 +41,5 @@ from . import test_honest_status
 from . import test_ab_experiment
 from . import test_answer
 from . import test_webhook_wake
+from . import test_escalation
+from . import test_early_discount
