@@ -313,7 +313,7 @@ class CobranzaMessageSender(models.AbstractModel):
             payload["biz_opaque_callback_data"] = meta_api.callback_data(self.id)
             self._set_sending(account_id=account.id, to_number="+" + to)
             return (self, account, client, payload)
-        template = self.template_id
+        template = self._template_still_true()
         if not template:
             self._set_failed(self.env._("The level has no WhatsApp template."))
             return None
@@ -341,6 +341,21 @@ class CobranzaMessageSender(models.AbstractModel):
             self._handle_meta_error(account, error)
             return None
         return (self, account, client, payload)
+
+    def _template_still_true(self):
+        """The message's template, unless it announces an early-payment discount that
+        closed while the message waited (a contact window, a retry): then the level's own
+        template, so the customer still gets the reminder, without a lapsed deadline."""
+        template = self.template_id
+        level = self.level_id
+        if template and template == level.early_discount_template_id and level.template_id:
+            move = self._unpaid_moves()[:1]
+            today = fields.Date.context_today(self)
+            if not move or not move._is_eligible_for_early_payment_discount(
+                    move.currency_id, today):
+                self.sudo().template_id = level.template_id
+                return level.template_id
+        return template
 
     def _record_outcome(self, account, outcome):
         """Meta's answer (or error) for this message, applied in the worker's transaction."""

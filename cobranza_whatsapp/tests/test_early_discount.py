@@ -164,14 +164,16 @@ class TestEarlyDiscountSent(EarlyDiscountCommon, LiveAccountCommon):
         self.assertIn("el monto a pagar es $ 950.00 USD", message.body)
 
     def test_a_deadline_gone_by_when_it_leaves_is_never_told(self):
-        """Queued while open, held past the deadline: the message fails and says why
-        rather than promise a discount that ended."""
+        """Queued while open, held past the deadline: the level's usual reminder goes
+        instead, with no discount and no lapsed deadline."""
         _move, message = self.queue()
         with freezegun.freeze_time(NOW + 2 * DAY):
             self.env["cobranza.message"]._process_queue()
-        self.assertEqual(message.state, "failed")
-        self.assertIn("Early-payment discount deadline", message.error_message)
-        self.assertFalse(self.mock.sent_messages())
+        self.assertEqual(message.state, "sent", message.error_message)
+        (payload,) = self.mock.sent_messages()
+        self.assertEqual(payload["template"]["name"], message.level_id.template_id.name)
+        self.assertEqual(message.template_id, message.level_id.template_id)
+        self.assertNotIn("950", message.body)
 
 
 @tagged("post_install", "-at_install")
