@@ -90,11 +90,12 @@ class CobranzaWebhookController(http.Controller):
         if not signature:
             return Account
         signed = {}
-        for _account_id, secret in Account._webhook_secrets():
-            if secret not in signed:
-                signed[secret] = meta_api.verify_signature(secret, raw, signature)
-        return Account.browse([account_id for account_id, secret in Account._webhook_secrets()
-                               if signed[secret]])
+        routes = Account._webhook_routes()
+        for route in routes:
+            if route.app_secret not in signed:
+                signed[route.app_secret] = meta_api.verify_signature(route.app_secret, raw,
+                                                                     signature)
+        return Account.browse([route.id for route in routes if signed[route.app_secret]])
 
     @staticmethod
     def _json(data, status):

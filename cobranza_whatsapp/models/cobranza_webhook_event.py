@@ -57,6 +57,11 @@ class CobranzaWebhookEvent(models.Model):
 
     @api.model
     def _store(self, account, events):
+        """Insert `account`'s events that are new; return the ids actually inserted."""
+        return self._insert(account.id, account.company_id.id, events)
+
+    @api.model
+    def _insert(self, account_id, company_id, events):
         """Insert the events that are new; return the ids actually inserted."""
         if not events:
             return []
@@ -74,7 +79,7 @@ class CobranzaWebhookEvent(models.Model):
             ON CONFLICT (key) DO NOTHING
             RETURNING id
             """,
-            account=account.id or None, company=account.company_id.id or None, now=now,
+            account=account_id or None, company=company_id or None, now=now,
             uid=self.env.uid, keys=[e["key"][:255] for e in events],
             kinds=[e["kind"] for e in events],
             payloads=[json.dumps(e, default=str) for e in events],
@@ -133,10 +138,13 @@ class CobranzaWebhookEvent(models.Model):
         Raises ``meta_api.EnvelopeError`` for a body that is not Meta's envelope.
         """
         events = meta_api.parse_webhook(payload)
-        routed, unknown = self._route(accounts, events)
+        # The accounts as the webhook keeps them in memory: no query per POST.
+        ids = set(accounts.ids)
+        routes = [route for route in accounts._webhook_routes() if route.id in ids]
+        routed, unknown = self._route(routes, events)
         new = []
-        for account, account_events in routed.items():
-            new += self._store(account, account_events)
+        for route, route_events in routed.items():
+            new += self._insert(route.id, route.company_id, route_events)
         if new:
             self._wake_processing()
         if unknown:
@@ -159,7 +167,8 @@ class CobranzaWebhookEvent(models.Model):
         is made (``SKIP LOCKED``). Each trigger costs a row and a NOTIFY on a connection of
         its own; at one status per POST that was most of a webhook's own work.
         """
-        cron = self.env.ref("cobranza_whatsapp.ir_cron_webhook_received")
+        cron = self.env["ir.cron"].browse(self.env["ir.model.data"]._xmlid_to_res_id(
+            "cobranza_whatsapp.ir_cron_webhook_received"))
         self.env.cr.execute(SQL(
             """
             SELECT id FROM ir_cron_trigger
@@ -175,12 +184,13 @@ class CobranzaWebhookEvent(models.Model):
         number; a template update names only its WhatsApp Business Account (``entry.id``),
         which goes to every company that has an account on it (their templates are the
         WABA's). Several companies can share one Meta app, hence one App Secret: only the
-        number tells them apart, never the secret. Returns ({account: [events]}, events for
-        no account of `accounts`)."""
+        number tells them apart, never the secret. `accounts` are the accounts' webhook
+        routes (``cobranza.whatsapp.account._webhook_routes``), in id order. Returns
+        ({route: [events]}, events for no account of `accounts`)."""
         by_number = {account.phone_number_id: account for account in accounts
                      if account.phone_number_id}
         by_waba = {}  # WABA -> {company: its first account on it}
-        for account in accounts.sorted("id"):
+        for account in accounts:
             if account.waba_id:
                 by_waba.setdefault(account.waba_id, {}).setdefault(account.company_id, account)
         routed, unknown = {}, []
@@ -195,7 +205,7 @@ class CobranzaWebhookEvent(models.Model):
             for index, account in enumerate(targets):
                 # The other companies' copies get keys of their own (one row per key).
                 copy = event if not index else dict(
-                    event, key=f"{event['key']}@{account.company_id.id}")
+                    event, key=f"{event['key']}@{account.company_id}")
                 routed.setdefault(account, []).append(copy)
         return routed, unknown
 

@@ -1,3 +1,4 @@
+import collections
 import datetime
 import logging
 import re
@@ -28,8 +29,11 @@ API_VERSION_RE = re.compile(r"v\d{1,3}\.\d{1,3}")
 SETUP_GROUPS = "base.group_system,cobranza_whatsapp.group_cobranza_manager"
 
 
-# What the webhook keeps in memory of the accounts (see _webhook_secrets).
-WEBHOOK_FIELDS = frozenset({"app_secret", "active"})
+# What the webhook keeps in memory of the accounts (see _webhook_routes).
+WEBHOOK_FIELDS = frozenset({"app_secret", "active", "company_id", "phone_number_id",
+                            "waba_id"})
+WebhookRoute = collections.namedtuple(
+    "WebhookRoute", ["id", "company_id", "app_secret", "phone_number_id", "waba_id"])
 
 
 class CobranzaWhatsappAccount(models.Model):
@@ -206,12 +210,14 @@ class CobranzaWhatsappAccount(models.Model):
 
     @api.model
     @ormcache()
-    def _webhook_secrets(self):
-        """(account id, App Secret) of every active account with a secret: what the webhook
-        checks each POST's signature against, read once per worker and kept until an
+    def _webhook_routes(self):
+        """What the webhook needs of every active account with a secret, to check each
+        POST's signature and route its events: read once per worker and kept until an
         account changes (Odoo's registry cache, cleared on every worker)."""
-        accounts = self.sudo().search([("app_secret", "!=", False)])
-        return tuple((account.id, account.app_secret) for account in accounts)
+        accounts = self.sudo().search([("app_secret", "!=", False)], order="id")
+        return tuple(WebhookRoute(account.id, account.company_id.id, account.app_secret,
+                                  account.phone_number_id or None, account.waba_id or None)
+                     for account in accounts)
 
     # === ACTION METHODS === #
 
