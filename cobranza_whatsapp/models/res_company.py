@@ -73,6 +73,20 @@ class ResCompany(models.Model):
     cobranza_plan_risk_low = fields.Boolean(string="Plans for Low Risk", default=True)
     cobranza_plan_risk_medium = fields.Boolean(string="Plans for Medium Risk", default=True)
     cobranza_plan_risk_high = fields.Boolean(string="Plans for High Risk", default=False)
+    # How the plans a customer chooses in the conversation are laid out.
+    cobranza_plan_min_instalment = fields.Monetary(
+        string="Minimum Instalment", currency_field="currency_id",
+        help="No instalment of a plan may be less than this (in the company's currency; 0: "
+             "no minimum). A customer who owes too little for two such instalments is "
+             "answered by a person.")
+    cobranza_plan_interval = fields.Selection(
+        [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")],
+        string="Instalment Interval", default="monthly", required=True,
+        help="The time between the instalments of a plan the customer chooses on WhatsApp.")
+    cobranza_plan_first_days = fields.Integer(
+        string="Days to the First Instalment", default=3,
+        help="The first instalment of a plan offered on WhatsApp falls this many days after "
+             "the offer; the customer may choose an option until that day.")
     cobranza_intent_paid = fields.Selection(INTENT_MODES, default="auto", required=True,
                                             string="When a customer says it paid")
     cobranza_intent_promise = fields.Selection(INTENT_MODES, default="auto", required=True,
@@ -149,6 +163,14 @@ class ResCompany(models.Model):
         if any(company.cobranza_promise_horizon_days < 1 for company in self):
             raise ValidationError(self.env._(
                 "The promised date horizon must be at least one day."))
+
+    @api.constrains("cobranza_plan_min_instalment", "cobranza_plan_first_days")
+    def _check_cobranza_plan_offer(self):
+        for company in self:
+            if company.cobranza_plan_min_instalment < 0 or company.cobranza_plan_first_days < 0:
+                raise ValidationError(self.env._(
+                    "The minimum instalment and the days to the first instalment cannot be "
+                    "negative."))
 
     @api.constrains("cobranza_payment_webhook_secret")
     def _check_cobranza_payment_webhook_secret(self):

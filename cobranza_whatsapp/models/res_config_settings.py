@@ -28,6 +28,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_plan_max_instalments", readonly=False)
     cobranza_plan_min_first_percent = fields.Integer(
         related="company_id.cobranza_plan_min_first_percent", readonly=False)
+    cobranza_plan_min_instalment = fields.Monetary(
+        related="company_id.cobranza_plan_min_instalment", readonly=False)
+    cobranza_plan_interval = fields.Selection(
+        related="company_id.cobranza_plan_interval", readonly=False)
+    cobranza_plan_first_days = fields.Integer(
+        related="company_id.cobranza_plan_first_days", readonly=False)
     cobranza_plan_risk_low = fields.Boolean(related="company_id.cobranza_plan_risk_low",
                                             readonly=False)
     cobranza_plan_risk_medium = fields.Boolean(related="company_id.cobranza_plan_risk_medium",

@@ -43,3 +43,4 @@ from . import test_answer
 from . import test_webhook_wake
 from . import test_escalation
 from . import test_early_discount
+from . import test_negotiation
