@@ -64,6 +64,8 @@ class ResConfigSettings(models.TransientModel):
     )
     cobranza_promise_horizon_days = fields.Integer(
         related="company_id.cobranza_promise_horizon_days", readonly=False)
+    cobranza_click_tracking = fields.Boolean(related="company_id.cobranza_click_tracking",
+                                             readonly=False)
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")
