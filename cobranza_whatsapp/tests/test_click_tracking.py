@@ -7,13 +7,17 @@ import re
 
 import freezegun
 
-from odoo import fields
+from odoo import Command, fields
+from odoo.addons.base.tests.common import new_test_user
 from odoo.tests import BaseCase, HttpCase, tagged
 
 from .. import uninstall_hook
-from ..tools import click
+from ..tools import click, kpi
 from .common import NOW, GraphMockCase, LiveAccountCommon
 
+D = datetime.date
+T = datetime.datetime
+PERIOD = (D(2026, 11, 1), D(2026, 11, 30))
 BROWSER = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126 "
                          "Mobile Safari/537.36"}
 TRACKED_RE = re.compile(r"/r/([0-9A-Za-z]{12})/c/(\d+)")
@@ -22,7 +26,7 @@ TRACKED_RE = re.compile(r"/r/([0-9A-Za-z]{12})/c/(\d+)")
 @tagged("post_install", "-at_install")
 class TestClickTools(BaseCase):
     """The pure parts: paths, the plain links found in a text, the URL buttons that take a
-    tracked suffix."""
+    tracked suffix, the funnel's rates."""
 
     def test_tracked_path_round_trip(self):
         path = click.tracked_path("AbCdEfGhIjKl", 42)
@@ -55,6 +59,19 @@ class TestClickTools(BaseCase):
                                                           base))
         self.assertFalse(click.button_fits_tracked_suffix("https://erp.example.com{{1}}", base))
         self.assertFalse(click.button_fits_tracked_suffix("https://x.com/?p={{1}}", base))
+
+    def test_funnel_rows(self):
+        whatsapp = kpi.funnel_row("Overdue", "whatsapp", 4, 3, 2, 1)
+        self.assertEqual((whatsapp.read_rate, whatsapp.click_rate, whatsapp.paid_rate),
+                         (0.75, 0.5, 0.25))
+        sms = kpi.funnel_row("Overdue", "sms", 2, 0, 1, 0)
+        self.assertIsNone(sms.read, "SMS does not report reads")
+        self.assertIsNone(sms.read_rate)
+        total = kpi.funnel_total([whatsapp, sms], "All")
+        self.assertEqual((total.sent, total.read, total.clicked, total.paid), (6, 3, 3, 1))
+        self.assertEqual(total.read_rate, 0.75, "reads over the messages that can report them")
+        self.assertEqual(total.click_rate, 0.5)
+        self.assertIsNone(kpi.funnel_total([], "All").click_rate, "no data, not 0 %")
 
 
 @tagged("post_install", "-at_install")
@@ -137,6 +154,8 @@ class TestClickTracking(ClickCommon):
         # A second click counts as a click, the message stays one clicked message.
         self.open(suffix)
         self.assertEqual(message.click_count, 2)
+        report = self.env["cobranza.message.report"].search([("message_id", "=", message.id)])
+        self.assertEqual((report.clicked, report.click_count, report.click_rate), (1, 2, 100.0))
 
     def test_previews_bots_and_head_requests_are_redirected_but_not_counted(self):
         move, message = self.send_reminder()
@@ -260,6 +279,97 @@ class TestClickTracking(ClickCommon):
             view_type="form")["arch"])
         self.assertIn('name="click_count"', self.env["cobranza.message"].get_view(
             view_type="form")["arch"])
+
+
+@tagged("post_install", "-at_install")
+class TestClickFunnel(ClickCommon):
+    """The dashboard's funnel per template and channel, in one company only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.data_b = cls.setup_other_company(name="Company B")
+        cls.company_b = cls.data_b["company"]
+        cls.customer.company_id = False
+        cls.overdue = cls.templates.filtered(lambda t: t.purpose == "overdue")[:1]
+        cls.manager_a = new_test_user(
+            cls.env, login="manager_a_only", groups="cobranza_whatsapp.group_cobranza_manager",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+            name="Ana Manager")
+
+    def _message(self, move, sent_at, state, **values):
+        vals = {"direction": "out", "channel": "whatsapp", "state": state,
+                "partner_id": self.customer.id, "company_id": move.company_id.id,
+                "move_ids": [Command.set(move.ids)], "sent_at": sent_at,
+                "template_id": self.overdue.id, "level_id": self.level_by_offset[3].id}
+        vals.update(values)
+        return self.env["cobranza.message"].create(vals)
+
+    def _click(self, message):
+        move = message.move_ids
+        response = self.open(move._cobranza_pay_path(message))
+        self.assertEqual(response.status_code, 302)
+
+    def test_funnel_per_template_and_channel_in_one_company(self):
+        inv = [self._dated_invoice(100.0 * (i + 1), D(2026, 10, 1), D(2026, 10, 31))
+               for i in range(4)]
+        # WhatsApp: read + clicked + paid; read only; delivered + clicked. SMS: clicked.
+        paid = self._message(inv[0], T(2026, 11, 10, 15), "read", read_at=T(2026, 11, 10, 16))
+        self._pay(inv[0], 100.0, D(2026, 11, 12))
+        read_only = self._message(inv[1], T(2026, 11, 11, 15), "read",
+                                  read_at=T(2026, 11, 11, 16))
+        clicked = self._message(inv[2], T(2026, 11, 12, 15), "delivered")
+        sms = self._message(inv[3], T(2026, 11, 13, 15), "delivered", channel="sms",
+                            template_id=False)
+        for message in (paid, clicked, sms, paid):
+            self._click(message)
+        # Company B: the same customer, a message clicked twice.
+        move_b = self._dated_invoice(500.0, D(2026, 10, 1), D(2026, 10, 31),
+                                     company_data=self.data_b)
+        message_b = self._message(move_b, T(2026, 11, 10, 15), "read", template_id=False,
+                                  level_id=False, read_at=T(2026, 11, 10, 16))
+        self._click(message_b)
+        self._click(message_b)
+        self.assertEqual(message_b.click_count, 2)
+        self.assertEqual(read_only.click_count, 0)
+
+        Board = self.env["cobranza.dashboard"].with_user(self.manager_a)
+        rows, by_channel, total = Board._funnel(self.company, *PERIOD)
+        whatsapp_label = dict(Board._fields["channel"]._description_selection(Board.env))[
+            "whatsapp"]
+        self.assertEqual([(channel, row.label, row.sent, row.read, row.clicked, row.paid)
+                          for channel, row in rows],
+                         [("SMS", self.level_by_offset[3].name, 1, None, 1, 0),
+                          (whatsapp_label, self.overdue.label, 3, 2, 2, 1)])
+        self.assertEqual([(row.label, row.sent, row.clicked) for row in by_channel],
+                         [(whatsapp_label, 3, 2), ("SMS", 1, 1)])
+        self.assertEqual((total.sent, total.read, total.clicked, total.paid), (4, 2, 3, 1))
+        self.assertAlmostEqual(total.click_rate, 0.75)
+        self.assertAlmostEqual(total.read_rate, 2 / 3, msg="reads of the WhatsApp messages")
+        figures = Board._kpis(self.company, *PERIOD)
+        self.assertAlmostEqual(figures["click_rate"], 75.0)
+        self.assertAlmostEqual(figures["click_to_paid_rate"], 100 / 3)
+        # Filtered by channel, the funnel is the channel's.
+        rows, _by_channel, total = Board._funnel(self.company, *PERIOD, channel="sms")
+        self.assertEqual((len(rows), total.sent, total.clicked), (1, 1, 1))
+        # Company B's figures are B's.
+        _rows, _by_channel, total_b = self.env["cobranza.dashboard"]._funnel(
+            self.company_b, *PERIOD)
+        self.assertEqual((total_b.sent, total_b.read, total_b.clicked), (1, 1, 1))
+        # The dashboard shows it.
+        board = Board.create({"date_from": PERIOD[0], "date_to": PERIOD[1]})
+        html = str(board.funnel_table)
+        self.assertIn(self.overdue.label, html)
+        self.assertIn("75.0 %", html)
+        self.assertEqual(board.click_rate, 75.0)
+        # The funnel pivot has the clicks, between read and paid.
+        funnel = board.action_open_funnel()
+        self.assertEqual(funnel["context"]["pivot_measures"][2:4], ["read_count", "clicked"])
+        # A's manager does not read B's clicks.
+        self.assertFalse(self.env["link.tracker.click"].with_user(self.manager_a).search(
+            [("cobranza_message_id", "=", message_b.id)]))
+        self.assertFalse(self.env["link.tracker"].with_user(self.manager_a).search(
+            [("cobranza_move_id", "=", move_b.id)]))
 
 
 @tagged("post_install", "-at_install")
