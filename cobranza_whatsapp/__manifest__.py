@@ -11,6 +11,7 @@
     "depends": [
         "account",
         "account_payment",
+        "link_tracker",
         "mail",
         "phone_validation",
         "resource",
@@ -51,6 +52,7 @@
         "report/cobranza_message_report_views.xml",
         "report/cobranza_collection_report_views.xml",
         "report/cobranza_aging_report_views.xml",
+        "views/cobranza_message_click_views.xml",
         "views/menus.xml",
     ],
     "assets": {

@@ -39,3 +39,6 @@ from . import cobranza_work_done
 from . import cobranza_work_item
 from . import sms_tracker
 from . import mail_mail
+from . import link_tracker
+from . import link_tracker_click
+from . import cobranza_message_click

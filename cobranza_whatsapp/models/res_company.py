@@ -141,6 +141,10 @@ class ResCompany(models.Model):
     cobranza_price_service = fields.Monetary(
         string="Price per Service Message", currency_field="currency_id",
         help="Free-form replies inside the 24-hour window; free under per-message pricing.")
+    cobranza_click_tracking = fields.Boolean(
+        string="Track Pay Link Clicks", default=True,
+        help="Pay links go out as short links of Odoo's link tracker, so that the dashboard "
+        "counts the messages whose link was opened. Off: the plain portal links.")
 
     @api.constrains("cobranza_frequency_cap", "cobranza_daily_cap", "cobranza_pilot_percent",
                     "cobranza_risk_medium_days", "cobranza_risk_high_days")

@@ -75,6 +75,8 @@ class ResConfigSettings(models.TransientModel):
     cobranza_escalation = fields.Boolean(related="company_id.cobranza_escalation", readonly=False)
     cobranza_early_discount = fields.Boolean(related="company_id.cobranza_early_discount",
                                              readonly=False)
+    cobranza_click_tracking = fields.Boolean(related="company_id.cobranza_click_tracking",
+                                             readonly=False)
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")

@@ -44,3 +44,4 @@ from . import test_webhook_wake
 from . import test_escalation
 from . import test_early_discount
 from . import test_negotiation
+from . import test_click_tracking
