@@ -218,3 +218,30 @@ class TestEarlyPaymentWebhook(EarlyDiscountCommon, HttpCase):
         answer = self.post(move, "950.00", event_id="evt-epd-2")
         self.assertEqual(answer["result"], "partial", answer)
         self.assertAlmostEqual(move.amount_residual, 50.0)
+
+
+@tagged("post_install", "-at_install")
+class TestEarlyDiscountSmsMail(EarlyDiscountCommon):
+    """The shipped SMS and e-mail reminders say the discounted amount and its deadline while
+    the discount is open, nothing once it closed."""
+
+    freeze_time = freezegun.freeze_time(NOW, tick=True)
+
+    def render(self, move):
+        sms = self.env.ref("cobranza_whatsapp.sms_template_reminder")
+        mail = self.env.ref("cobranza_whatsapp.mail_template_reminder")
+        return (sms._render_field("body", move.ids)[move.id],
+                mail._render_field("body_html", move.ids)[move.id])
+
+    def test_open_discount_is_told_then_not(self):
+        move = self._epd_invoice()
+        sms, mail = self.render(move)
+        self.assertIn("950.00", sms)
+        self.assertIn("950.00", mail)
+        with freezegun.freeze_time(NOW + 3 * DAY):
+            sms, mail = self.render(move)
+        self.assertNotIn("950.00", sms)
+        self.assertNotIn("950.00", mail)
+        self.company.cobranza_early_discount = False
+        sms, mail = self.render(move)
+        self.assertNotIn("950.00", sms)
