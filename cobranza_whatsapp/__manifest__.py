@@ -51,6 +51,8 @@
         "report/cobranza_collection_report_views.xml",
         "report/cobranza_aging_report_views.xml",
         "views/menus.xml",
+        "views/cobranza_alert_views.xml",
+        "views/res_config_settings_alert_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -17,6 +17,7 @@ from . import cobranza_cadence
 from . import cobranza_message_sender
 from . import cobranza_message_status
 from . import cobranza_message_inbound
+from . import cobranza_message_alert
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation
@@ -33,3 +34,5 @@ from . import cobranza_work_done
 from . import cobranza_work_item
 from . import sms_tracker
 from . import mail_mail
+from . import cobranza_alert
+from . import account_partial_reconcile

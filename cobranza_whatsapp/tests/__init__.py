@@ -39,3 +39,4 @@ from . import test_two_companies
 from . import test_true_amounts
 from . import test_honest_status
 from . import test_ab_experiment
+from . import test_alerts
