@@ -53,6 +53,7 @@
         "views/menus.xml",
         "views/cobranza_alert_views.xml",
         "views/res_config_settings_alert_views.xml",
+        "views/cobranza_dashboard_conversation_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

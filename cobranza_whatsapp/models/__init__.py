@@ -17,6 +17,7 @@ from . import cobranza_cadence
 from . import cobranza_message_sender
 from . import cobranza_message_status
 from . import cobranza_message_inbound
+from . import cobranza_message_resolution
 from . import cobranza_message_alert
 from . import cobranza_message
 from . import cobranza_message_post
@@ -35,4 +36,5 @@ from . import cobranza_work_item
 from . import sms_tracker
 from . import mail_mail
 from . import cobranza_alert
+from . import cobranza_dashboard_conversation
 from . import account_partial_reconcile

@@ -34,9 +34,9 @@ class CobranzaMessage(models.Model):
     """
 
     _name = "cobranza.message"
-    # Listed before the inbound messages: it extends how a reply is acted on.
-    _inherit = ["cobranza.message.alert", "cobranza.message.sender", "cobranza.message.status",
-                "cobranza.message.inbound"]
+    # Listed before the inbound messages: they extend how a reply is understood and acted on.
+    _inherit = ["cobranza.message.resolution", "cobranza.message.alert",
+                "cobranza.message.sender", "cobranza.message.status", "cobranza.message.inbound"]
     _description = "Collection Message"
     _order = "create_date desc, id desc"
     _check_company_auto = True
