@@ -54,6 +54,9 @@
         "report/cobranza_aging_report_views.xml",
         "views/cobranza_message_click_views.xml",
         "views/menus.xml",
+        "views/cobranza_alert_views.xml",
+        "views/res_config_settings_alert_views.xml",
+        "views/cobranza_dashboard_conversation_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -22,6 +22,8 @@ from . import cobranza_message_answer
 from . import cobranza_message_status
 from . import cobranza_message_inbound
 from . import cobranza_message_negotiation
+from . import cobranza_message_resolution
+from . import cobranza_message_alert
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation
@@ -42,3 +44,6 @@ from . import mail_mail
 from . import link_tracker
 from . import link_tracker_click
 from . import cobranza_message_click
+from . import cobranza_alert
+from . import cobranza_dashboard_conversation
+from . import account_partial_reconcile

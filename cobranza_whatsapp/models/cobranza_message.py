@@ -38,8 +38,10 @@ class CobranzaMessage(models.Model):
     """
 
     _name = "cobranza.message"
-    # The negotiation before the inbound handlers it overrides (earlier parents come first).
-    _inherit = ["cobranza.message.sender", "cobranza.message.channels",
+    # Listed before the inbound messages they extend (earlier parents come first): how a
+    # reply is understood and acted on, its resolution, the alerts and the negotiation.
+    _inherit = ["cobranza.message.resolution", "cobranza.message.alert",
+                "cobranza.message.sender", "cobranza.message.channels",
                 "cobranza.message.answer", "cobranza.message.status",
                 "cobranza.message.negotiation", "cobranza.message.inbound"]
     _description = "Collection Message"

@@ -145,6 +145,37 @@ class ResCompany(models.Model):
         string="Track Pay Link Clicks", default=True,
         help="Pay links go out as short links of Odoo's link tracker, so that the dashboard "
         "counts the messages whose link was opened. Off: the plain portal links.")
+    # Alerts for people (cobranza.alert): who is told, and of which events.
+    cobranza_alert_user_ids = fields.Many2many(
+        "res.users", "cobranza_alert_user_rel", "company_id", "user_id",
+        string="Alert Recipients",
+        domain=lambda self: [("share", "=", False), ("all_group_ids", "in", self.env.ref(
+            "cobranza_whatsapp.group_cobranza_user").ids)],
+        help="The collection users told of this company's alerts (and the default "
+        "recipients of its KPI alerts). Nobody set: no alert is raised.")
+    cobranza_alert_paid_high_risk = fields.Boolean(
+        string="When a High-Risk Customer Pays", default=True,
+        help="A notification when a payment is registered on an invoice of a customer who "
+        "is high risk for this company.")
+    cobranza_alert_dispute = fields.Boolean(
+        string="When a Large Invoice Is Disputed", default=True,
+        help="A to-do on the invoice for each recipient when a customer's reply disputes "
+        "an invoice whose open amount is above the threshold.")
+    cobranza_alert_dispute_amount = fields.Monetary(
+        string="Disputes Above", currency_field="currency_id", default=5000.0,
+        help="The invoice's open amount, in the company currency, above which a dispute "
+        "alerts the recipients.")
+    cobranza_alert_failed_spike = fields.Boolean(
+        string="When Sends Fail Far More than Usual", default=True,
+        help="A notification when, within the last hour, at least the minimum number of "
+        "messages failed and that is the set multiple of a usual hour (the average hour "
+        "of the 7 days before). At most one alert an hour.")
+    cobranza_alert_failed_min = fields.Integer(
+        string="Failed Sends in an Hour", default=20,
+        help="At least this many messages failed in the last hour.")
+    cobranza_alert_failed_factor = fields.Float(
+        string="Times a Usual Hour", default=3.0, digits=(16, 1),
+        help="And at least this many times the failures of a usual hour.")
 
     @api.constrains("cobranza_frequency_cap", "cobranza_daily_cap", "cobranza_pilot_percent",
                     "cobranza_risk_medium_days", "cobranza_risk_high_days")
@@ -243,3 +274,25 @@ class ResCompany(models.Model):
                         source.early_discount_template_id.id, Template).id,
                 })
         return True
+
+    @api.constrains("cobranza_alert_failed_min", "cobranza_alert_failed_factor",
+                    "cobranza_alert_dispute_amount")
+    def _check_cobranza_alerts(self):
+        for company in self:
+            if company.cobranza_alert_failed_min < 1:
+                raise ValidationError(self.env._(
+                    "A failed-send alert needs at least one failed send in the hour."))
+            if company.cobranza_alert_failed_factor < 1:
+                raise ValidationError(self.env._(
+                    "The failed sends must be at least once a usual hour's."))
+            if company.cobranza_alert_dispute_amount < 0:
+                raise ValidationError(self.env._(
+                    "The dispute amount of an alert cannot be negative."))
+
+    def _cobranza_alert_users(self):
+        """The company's alert recipients who may see it (an alert of one company reaches
+        its own people only) and work collections."""
+        self.ensure_one()
+        return self.sudo().cobranza_alert_user_ids.filtered(
+            lambda user: user.active and self in user.company_ids
+            and user.has_group("cobranza_whatsapp.group_cobranza_user"))

@@ -77,6 +77,20 @@ class ResConfigSettings(models.TransientModel):
                                              readonly=False)
     cobranza_click_tracking = fields.Boolean(related="company_id.cobranza_click_tracking",
                                              readonly=False)
+    cobranza_alert_user_ids = fields.Many2many(
+        related="company_id.cobranza_alert_user_ids", readonly=False)
+    cobranza_alert_paid_high_risk = fields.Boolean(
+        related="company_id.cobranza_alert_paid_high_risk", readonly=False)
+    cobranza_alert_dispute = fields.Boolean(
+        related="company_id.cobranza_alert_dispute", readonly=False)
+    cobranza_alert_dispute_amount = fields.Monetary(
+        related="company_id.cobranza_alert_dispute_amount", readonly=False)
+    cobranza_alert_failed_spike = fields.Boolean(
+        related="company_id.cobranza_alert_failed_spike", readonly=False)
+    cobranza_alert_failed_min = fields.Integer(
+        related="company_id.cobranza_alert_failed_min", readonly=False)
+    cobranza_alert_failed_factor = fields.Float(
+        related="company_id.cobranza_alert_failed_factor", readonly=False)
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")

@@ -45,3 +45,5 @@ from . import test_escalation
 from . import test_early_discount
 from . import test_negotiation
 from . import test_click_tracking
+from . import test_alerts
+from . import test_resolution_kpi

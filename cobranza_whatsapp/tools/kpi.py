@@ -106,3 +106,24 @@ def funnel_total(rows, label):
     return FunnelRow(label, sum(row.sent for row in rows), sum(reads) if reads else None,
                      sum(row.clicked for row in rows), sum(row.paid for row in rows),
                      read_sent=sum(row.read_sent for row in rows))
+
+
+# === THE AUTOMATED CONVERSATION === #
+# Of the customers' requests (the replies that asked for something), how they ended:
+# resolved by the automation, by a person, or still waiting for one.
+
+
+def automatic_resolution_rate(automatic, by_person, waiting):
+    """Share of the requests the automation resolved without a person (containment)."""
+    return ratio(automatic, automatic + by_person + waiting)
+
+
+def reply_handoff_rate(automatic, by_person, waiting):
+    """Share of the requests handed to a person, handled or still waiting."""
+    return ratio(by_person + waiting, automatic + by_person + waiting)
+
+
+def average_hours(total_seconds, count):
+    """Average time in hours, from a total in seconds over `count` cases."""
+    average_seconds = ratio(total_seconds, count)
+    return None if average_seconds is None else average_seconds / 3600
