@@ -338,6 +338,15 @@ class AccountMove(models.Model):
             self, f"{self.get_base_url().rstrip('/')}/{plain}")
         return click.tracked_path(tracker.code, message.id)
 
+    def _cobranza_prefetch_pay_trackers(self):
+        """Make (or find) the pay links' trackers of these invoices at once, for a batch of
+        messages about to be rendered."""
+        targets = []
+        for move in self.with_context(**{CLICK_CONTEXT: False}):
+            plain = move.get_portal_url().lstrip("/")
+            targets.append((move, f"{move.get_base_url().rstrip('/')}/{plain}"))
+        self.env["link.tracker"].sudo()._cobranza_for_moves(targets)
+
     def _cobranza_pay_url(self, message=None):
         self.ensure_one()
         return f"{self.get_base_url().rstrip('/')}/{self._cobranza_pay_path(message)}"

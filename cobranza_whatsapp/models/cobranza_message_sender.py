@@ -173,6 +173,8 @@ class CobranzaMessageSender(models.AbstractModel):
                              "currency_id", "name", "access_token", "invoice_date_due", "date",
                              "move_type"])
         self.move_ids._cobranza_ensure_tokens()
+        self.filtered(lambda m: m.direction == "out" and m.company_id.cobranza_click_tracking) \
+            .move_ids._cobranza_prefetch_pay_trackers()
         held = self.env["cobranza.whatsapp.account"]._hold_over_messaging_limit(self)
         if check_window:
             held |= self._hold_outside_contact_window(now)

@@ -157,6 +157,24 @@ class TestClickTracking(ClickCommon):
         report = self.env["cobranza.message.report"].search([("message_id", "=", message.id)])
         self.assertEqual((report.clicked, report.click_count, report.click_rate), (1, 2, 100.0))
 
+    def test_a_batch_makes_its_invoices_trackers_at_once_and_reuses_them(self):
+        """The sender makes a batch's trackers together (one search, one create, one
+        UPDATE of codes); a later send finds them."""
+        moves = self.env["account.move"]
+        for index in range(6):
+            moves |= self._invoice(self.customer, 100.0 + index, days_overdue=4)
+        moves._cobranza_ensure_tokens()
+        with self.assertQueryCount(20):  # 13 measured; one at a time was 10 an invoice
+            moves._cobranza_prefetch_pay_trackers()
+        trackers = self.env["link.tracker"].search([("cobranza_move_id", "in", moves.ids)])
+        self.assertEqual(len(trackers), 6)
+        self.assertEqual(len(set(trackers.mapped("code"))), 6)
+        self.assertTrue(all(len(code) == 12 for code in trackers.mapped("code")))
+        self.assertEqual({t.url for t in trackers}, {m._cobranza_pay_url() for m in moves})
+        moves._cobranza_prefetch_pay_trackers()
+        self.assertEqual(self.env["link.tracker"].search_count(
+            [("cobranza_move_id", "in", moves.ids)]), 6, "found again, not made twice")
+
     def test_previews_bots_and_head_requests_are_redirected_but_not_counted(self):
         move, message = self.send_reminder()
         suffix = self.url_button_suffix()
