@@ -60,6 +60,7 @@ def machine():
 
 def create_database(name, log):
     """A fresh database with the addon, copied from the base template (see scripts/)."""
+    os.makedirs(os.path.dirname(log), exist_ok=True)  # var/ is not there on a new checkout
     script = (f'source "{ROOT}/scripts/common.sh"; '
               f'create_db_with_addon "{name}" "{log}"')
     subprocess.run(["bash", "-c", script], check=True)

@@ -11,6 +11,7 @@
     "depends": [
         "account",
         "account_payment",
+        "link_tracker",
         "mail",
         "phone_validation",
         "resource",
@@ -26,6 +27,7 @@
         "data/cobranza_contact_window_data.xml",
         "data/cobranza_whatsapp_template_data.xml",
         "data/cobranza_level_data.xml",
+        "data/cobranza_early_discount_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron.xml",
         "data/cobranza_ab_experiment_data.xml",
@@ -52,7 +54,11 @@
         "report/cobranza_message_report_views.xml",
         "report/cobranza_collection_report_views.xml",
         "report/cobranza_aging_report_views.xml",
+        "views/cobranza_message_click_views.xml",
         "views/menus.xml",
+        "views/cobranza_alert_views.xml",
+        "views/res_config_settings_alert_views.xml",
+        "views/cobranza_dashboard_conversation_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

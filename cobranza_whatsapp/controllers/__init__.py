@@ -1,2 +1,3 @@
 from . import main
 from . import payment
+from . import link_tracker

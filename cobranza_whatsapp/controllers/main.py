@@ -89,13 +89,13 @@ class CobranzaWebhookController(http.Controller):
         Account = request.env["cobranza.whatsapp.account"].sudo()
         if not signature:
             return Account
-        accounts = Account.search([("app_secret", "!=", False)])
         signed = {}
-        for account in accounts:
-            secret = account.app_secret
-            if secret not in signed:
-                signed[secret] = meta_api.verify_signature(secret, raw, signature)
-        return accounts.filtered(lambda account: signed[account.app_secret])
+        routes = Account._webhook_routes()
+        for route in routes:
+            if route.app_secret not in signed:
+                signed[route.app_secret] = meta_api.verify_signature(route.app_secret, raw,
+                                                                     signature)
+        return Account.browse([route.id for route in routes if signed[route.app_secret]])
 
     @staticmethod
     def _json(data, status):

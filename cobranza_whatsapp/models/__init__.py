@@ -13,6 +13,8 @@ from . import cobranza_whatsapp_rate
 from . import cobranza_level
 from . import cobranza_ab_experiment
 from . import cobranza_step
+from . import cobranza_cadence_contact_time
+from . import cobranza_cadence_escalation
 from . import cobranza_cadence
 from . import cobranza_message_sender
 from . import cobranza_message_channels
@@ -20,6 +22,9 @@ from . import cobranza_message_answer
 from . import cobranza_message_status
 from . import cobranza_message_inbound
 from . import cobranza_message_proof
+from . import cobranza_message_negotiation
+from . import cobranza_message_resolution
+from . import cobranza_message_alert
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation
@@ -38,3 +43,9 @@ from . import cobranza_work_done
 from . import cobranza_work_item
 from . import sms_tracker
 from . import mail_mail
+from . import link_tracker
+from . import link_tracker_click
+from . import cobranza_message_click
+from . import cobranza_alert
+from . import cobranza_dashboard_conversation
+from . import account_partial_reconcile

@@ -5,7 +5,12 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..tools import click
 from ..tools.receivable import OPEN_MOVE_TYPE, OPEN_RECEIVABLE_INDEX_WHERE, PAID_PAYMENT_STATES
+
+# The collection message whose tracked pay links the invoices' portal URLs are, while its
+# SMS or e-mail template is rendered (``cobranza.message._statement_context``).
+CLICK_CONTEXT = "cobranza_click_message_id"
 
 COLLECTION_STATES = [
     ("not_due", "Not due"), ("overdue", "Overdue"), ("reminded", "Reminded"),
@@ -342,14 +347,45 @@ class AccountMove(models.Model):
         ))
         missing.invalidate_recordset(["access_token"])
 
-    def _cobranza_pay_path(self):
-        """Portal path of the invoice with its access token: the customer pays without login."""
-        self.ensure_one()
-        return self.get_portal_url().lstrip("/")
+    def get_portal_url(self, suffix=None, report_type=None, download=None, query_string=None,
+                       anchor=None):
+        """An SMS or e-mail template's ``object.get_portal_url()``, rendered for a collection
+        message, is the message's tracked pay link (any other portal URL stays as it is)."""
+        message_id = self.env.context.get(CLICK_CONTEXT)
+        if message_id and not (suffix or report_type or download or query_string or anchor):
+            message = self.env["cobranza.message"].sudo().browse(message_id)
+            return f"/{self._cobranza_pay_path(message)}"
+        return super().get_portal_url(suffix=suffix, report_type=report_type,
+                                      download=download, query_string=query_string,
+                                      anchor=anchor)
 
-    def _cobranza_pay_url(self):
+    def _cobranza_pay_path(self, message=None):
+        """Path of the invoice's pay link (no leading slash): the portal page with its
+        access token (the customer pays without login), or, sent in `message` by a company
+        that tracks clicks, the link tracker's short path that names the message."""
         self.ensure_one()
-        return f"{self.get_base_url().rstrip('/')}/{self._cobranza_pay_path()}"
+        move = self.with_context(**{CLICK_CONTEXT: False}) if self.env.context.get(
+            CLICK_CONTEXT) else self
+        plain = move.get_portal_url().lstrip("/")
+        if not message or not message._cobranza_tracks_clicks() or \
+                message.company_id != self.company_id:
+            return plain
+        tracker = self.env["link.tracker"].sudo()._cobranza_for_move(
+            self, f"{self.get_base_url().rstrip('/')}/{plain}")
+        return click.tracked_path(tracker.code, message.id)
+
+    def _cobranza_prefetch_pay_trackers(self):
+        """Make (or find) the pay links' trackers of these invoices at once, for a batch of
+        messages about to be rendered."""
+        targets = []
+        for move in self.with_context(**{CLICK_CONTEXT: False}):
+            plain = move.get_portal_url().lstrip("/")
+            targets.append((move, f"{move.get_base_url().rstrip('/')}/{plain}"))
+        self.env["link.tracker"].sudo()._cobranza_for_moves(targets)
+
+    def _cobranza_pay_url(self, message=None):
+        self.ensure_one()
+        return f"{self.get_base_url().rstrip('/')}/{self._cobranza_pay_path(message)}"
 
     def _cobranza_pdf_content(self):
         """The invoice PDF: the one Odoo already sent if any, else Odoo's invoice report.

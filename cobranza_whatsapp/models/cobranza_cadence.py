@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import cadence, scoring, send_window
+from ..tools import cadence, scoring
 from ..tools.concurrency import CONCURRENCY_ERRORS
 from ..tools.receivable import OPEN_RECEIVABLE_WHERE
 
@@ -35,6 +35,7 @@ class CobranzaCadence(models.AbstractModel):
     """
 
     _name = "cobranza.cadence"
+    _inherit = ["cobranza.cadence.contact.time", "cobranza.cadence.escalation"]
     _description = "Collection Cadence"
 
     # === CRON ENTRY POINT === #
@@ -152,6 +153,8 @@ class CobranzaCadence(models.AbstractModel):
             "cap": company.cobranza_frequency_cap,
             "daily_cap": company.cobranza_daily_cap,
             "pilot": company.cobranza_pilot_percent,
+            "escalation": company.cobranza_escalation,
+            "early_discount": company.cobranza_early_discount,
             "thresholds": scoring.RiskThresholds(
                 medium_days=company.cobranza_risk_medium_days,
                 high_days=company.cobranza_risk_high_days,
@@ -168,7 +171,8 @@ class CobranzaCadence(models.AbstractModel):
                    lv.offset_days,
                    (COALESCE(m.cobranza_excluded, FALSE) OR COALESCE(m.cobranza_disputed, FALSE)
                     OR COALESCE(m.cobranza_handoff, FALSE)
-                    OR COALESCE(m.cobranza_paused_until > %(today)s, FALSE))
+                    OR COALESCE(m.cobranza_paused_until > %(today)s, FALSE)),
+                   m.cobranza_level_date, COALESCE(lv.escalate_after_days, 0)
               FROM account_move m
          LEFT JOIN cobranza_level lv ON lv.id = m.cobranza_level_id
              WHERE %(open)s AND m.company_id = %(company)s
@@ -176,22 +180,32 @@ class CobranzaCadence(models.AbstractModel):
             """,
             today=today, open=OPEN_RECEIVABLE_WHERE, company=company.id, partners=partner_ids,
         ))
+        rows = [row for row in cr.fetchall() if row[2]]
+        facts, replies = self._escalation_facts(
+            company, partner_ids, [row[0] for row in rows],
+            [row[0] for row in rows if row[6] and row[7] > 0],
+        ) if context["escalation"] else ({}, {})
         invoices = [
             cadence.Invoice(id=row[0], partner_id=row[1], days_overdue=(today - row[2]).days,
-                            residual=row[3] or 0.0, reached_offset=row[4], blocked=row[5])
-            for row in cr.fetchall() if row[2]
+                            residual=row[3] or 0.0, reached_offset=row[4], blocked=row[5],
+                            escalate_after_days=row[7], reached_on=row[6] and row[6].date(),
+                            **facts.get(row[0], {}))
+            for row in rows
         ]
-        customers = self._customer_facts(company, partner_ids, invoices, today, now, context)
+        customers = self._customer_facts(company, partner_ids, invoices, today, now, context,
+                                         replies)
         steps, deferred = cadence.plan(level_rules, invoices, customers, cap=context["cap"],
                                        daily_cap=context["daily_cap"],
-                                       pilot_percent=context["pilot"])
+                                       pilot_percent=context["pilot"],
+                                       now=now if context["escalation"] else None)
         stats = {"customers": len(partner_ids), "invoices": len(invoices), "steps": 0,
                  "messages": 0, "skipped": 0, "handoffs": 0, "deferred": deferred}
         if steps:
             self._record_steps(company, steps, levels, now, context, stats)
         return stats
 
-    def _customer_facts(self, company, partner_ids, invoices, today, now, context):
+    def _customer_facts(self, company, partner_ids, invoices, today, now, context,
+                        last_replies):
         """Risk and type are refreshed from the same facts, then read back per customer."""
         cr = self.env.cr
         open_by_partner = {}
@@ -301,6 +315,7 @@ class CobranzaCadence(models.AbstractModel):
                 sent_last_7_days=recent.get(partner.id, (0, 0))[0],
                 sent_last_day=recent.get(partner.id, (0, 0))[1],
                 pay_probability=probabilities.get(partner.id),
+                last_reply_at=last_replies.get(partner.id),
             )
             schedule[partner.id] = (partner.cobranza_tz, partner.country_id.id)
         return customers
@@ -328,40 +343,6 @@ class CobranzaCadence(models.AbstractModel):
             labels[helps, strong] % {"reason": self.env._(phrase)}
             for phrase, helps, strong in scoring.plain_reasons(factors, MIN_FACTOR_SHOWN))
 
-    @api.model
-    def _contact_times(self, partners, company, now, cache=None):
-        """{partner id: the first instant at or after `now` inside its contact window} for
-        messages outside a cadence run (thanks, broken promises, fallbacks...) and for the
-        sender's check when a message leaves. `cache` keeps the company's windows and
-        holidays across calls."""
-        cache = {} if cache is None else cache
-        context = cache.get(company.id)
-        if context is None:
-            context = cache[company.id] = self._run_context(company, now.date())
-        schedule = context.setdefault("customer_schedule", {})
-        for partner in partners:
-            schedule[partner.id] = (partner.cobranza_tz, partner.country_id.id)
-        return {partner.id: self._scheduled_at(partner.id, now, context)
-                for partner in partners}
-
-    def _scheduled_at(self, partner_id, now, context):
-        """The first instant inside the contact window of the customer's country and zone."""
-        tz_name, country_id = context["customer_schedule"].get(partner_id, (None, None))
-        windows = context["windows"]
-        window = windows.get(country_id) or windows[False]
-        if not tz_name:
-            tz_name = self.env["res.partner"].browse(partner_id).cobranza_tz
-        key = (tz_name, country_id)
-        cache = context["schedule_cache"]
-        if key not in cache:
-            utc_now = now.replace(tzinfo=datetime.UTC)
-            # Customers without a country are taken as of the company's.
-            holidays = context["holidays"].get(country_id or context["home_country"], ())
-            cache[key] = send_window.next_allowed(
-                utc_now, tz_name, window, holidays
-            ).astimezone(datetime.UTC).replace(tzinfo=None)
-        return cache[key]
-
     def _record_steps(self, company, steps, levels, now, context, stats):
         """Insert the steps first; only those this transaction really inserted get a message."""
         cr = self.env.cr
@@ -374,7 +355,8 @@ class CobranzaCadence(models.AbstractModel):
                 level_ids.append(step.level_id)
                 partner_ids.append(step.partner_id)
                 outcomes.append(outcome)
-                notes.append(self.env._(step.skip_reason) if step.skip_reason else None)
+                notes.append(self.env._(step.skip_reason) if step.skip_reason
+                             else self._escalation_note(step, move_id))
         cr.execute(SQL(
             """
             INSERT INTO cobranza_step (move_id, level_id, partner_id, company_id, date, outcome,
@@ -397,6 +379,7 @@ class CobranzaCadence(models.AbstractModel):
             return
         level_by_id = {level.id: level for level in levels}
         message_vals, handoffs = [], []
+        discounts = self._early_discounts(steps, inserted, level_by_id, now, context)
         for step in steps:
             invoice_ids = [m for m in step.invoice_ids if (m, step.level_id) in inserted]
             if not invoice_ids:
@@ -409,11 +392,12 @@ class CobranzaCadence(models.AbstractModel):
                 stats["skipped"] += 0 if step.handoff else 1
                 continue
             message_vals.append(self._message_values(company, step, level, invoice_ids, now,
-                                                     context))
+                                                     context, discounts))
         if message_vals:
             messages = self.env["cobranza.message"].create(message_vals)
             stats["messages"] += len(messages)
         self._mark_reached(inserted, handoffs, level_by_id, now)
+        self._log_escalations(steps, inserted, level_by_id)
         if handoffs:
             stats["handoffs"] += len(handoffs)
             self.env["res.partner"]._cobranza_hand_off(company, handoffs)
@@ -459,8 +443,26 @@ class CobranzaCadence(models.AbstractModel):
             moves.browse(list(handoff_level))._cobranza_log_handoff({
                 move_id: notes[level_id] for move_id, level_id in handoff_level.items()})
 
-    def _message_values(self, company, step, level, invoice_ids, now, context):
-        template = level._template_for(step.variant, len(invoice_ids))
+    def _early_discounts(self, steps, inserted, level_by_id, now, context):
+        """The invoices alone in a WhatsApp step, at a level with a discount template, whose
+        early-payment discount (Odoo's own rule) is still open on the day the message is
+        scheduled: read for all of them at once."""
+        if not context["early_discount"]:
+            return set()
+        days = {}
+        for step in steps:
+            if step.channel == cadence.WHATSAPP and len(step.invoice_ids) == 1 \
+                    and level_by_id[step.level_id].early_discount_template_id \
+                    and (step.invoice_ids[0], step.level_id) in inserted:
+                days[step.invoice_ids[0]] = fields.Date.context_today(
+                    self, self._scheduled_at(step.partner_id, now, context))
+        moves = self.env["account.move"].sudo().browse(list(days))
+        return {move.id for move in moves
+                if move._is_eligible_for_early_payment_discount(move.currency_id, days[move.id])}
+
+    def _message_values(self, company, step, level, invoice_ids, now, context, discounts):
+        template = level._template_for(step.variant, len(invoice_ids),
+                                       early_discount=invoice_ids[0] in discounts)
         return self.env["cobranza.message"]._outbound_values(
             self.env["res.partner"].browse(step.partner_id),
             self.env["account.move"].browse(invoice_ids), company,

@@ -3,6 +3,7 @@ import datetime
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from ..tools import kpi
 
@@ -11,7 +12,7 @@ CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
 # The main KPIs shown beside their value in the previous period of the same length.
 PREVIOUS = ("recovery_rate", "dso", "collected_on_overdue", "conversion_rate")
 # The message report's measures from a sent message to its payment.
-FUNNEL = ("message_count", "delivered_count", "read_count", "replied", "converted")
+FUNNEL = ("message_count", "delivered_count", "read_count", "clicked", "replied", "converted")
 
 
 def previous_period(date_from, date_to):
@@ -79,6 +80,15 @@ class CobranzaDashboard(models.TransientModel):
                                      help="Of the messages read, those followed by the "
                                      "payment of their invoices within 7 days.")
     read_rate = fields.Float(compute="_compute_kpis", string="Read Rate (%)")
+    click_rate = fields.Float(compute="_compute_kpis", string="Clicked (%)",
+                              help="Messages whose pay link the customer opened.")
+    click_to_paid_rate = fields.Float(
+        compute="_compute_kpis", string="Clicked, then Paid (%)",
+        help="Of the messages whose pay link was opened, those followed by the payment of "
+        "their invoices within 7 days.")
+    funnel_table = fields.Html(
+        compute="_compute_funnel_table", string="Funnel", sanitize=False,
+        help="Sent, read, clicked and paid, per template and channel and per channel.")
     reply_rate = fields.Float(compute="_compute_kpis", string="Reply Rate (%)")
     conversion_rate = fields.Float(compute="_compute_kpis", string="Paid within 7 Days (%)")
     collected_after_messages = fields.Monetary(compute="_compute_kpis",
@@ -131,6 +141,20 @@ class CobranzaDashboard(models.TransientModel):
             empty = ",".join(name for name, value in (figures | previous).items()
                              if value is None)
             board.no_data_keys = f",{empty},"
+
+    @api.depends("date_from", "date_to", "company_id", "risk", "level_id", "template_id",
+                 "channel")
+    @api.depends_context("lang")
+    def _compute_funnel_table(self):
+        for board in self:
+            rows, by_channel, total = self._funnel(
+                board.company_id, board.date_from, board.date_to, risk=board.risk,
+                level=board.level_id, template=board.template_id, channel=board.channel)
+            board.funnel_table = self.env["ir.qweb"]._render(
+                "cobranza_whatsapp.cobranza_dashboard_funnel",
+                {"rows": rows, "by_channel": by_channel, "total": total,
+                 "rate": lambda value: "-" if value is None else
+                 f"{formatLang(self.env, value * 100, digits=1)} %"})
 
     # === PERIOD PRESETS === #
 
@@ -373,7 +397,7 @@ class CobranzaDashboard(models.TransientModel):
             "promise_kept_rate": _percent(kpi.ratio(kept, judged)),
         }
 
-    def _message_kpis(self, company, date_from, date_to, risk, level, template, channel):
+    def _message_domain(self, company, date_from, date_to, risk, level, template, channel):
         domain = [
             ("company_id", "in", self._kpi_company_ids(company)),
             ("date", ">=", fields.Datetime.to_datetime(date_from)),
@@ -387,6 +411,11 @@ class CobranzaDashboard(models.TransientModel):
             domain.append(("template_id", "=", template.id))
         if channel:
             domain.append(("channel", "=", channel))
+        return domain
+
+    def _message_kpis(self, company, date_from, date_to, risk, level, template, channel):
+        domain = self._message_domain(company, date_from, date_to, risk, level, template,
+                                      channel)
         Report = self.env["cobranza.message.report"]
         [(count, read, replied, converted, collected, cost)] = Report._read_group(
             domain, [], ["message_count:sum", "read_rate:avg", "reply_rate:avg",
@@ -406,6 +435,8 @@ class CobranzaDashboard(models.TransientModel):
         # Of the messages read, how many were followed by the payment (within 7 days).
         [(read_count, read_converted)] = Report._read_group(
             [*domain, ("read_rate", "=", 100.0)], [], ["__count", "conversion_rate:avg"])
+        [(clicked_count, clicked_converted)] = Report._read_group(
+            [*domain, ("clicked", "=", 1)], [], ["__count", "conversion_rate:avg"])
         return {
             "messages": count or 0,
             "delivery_rate": delivered.get("whatsapp"),
@@ -413,11 +444,37 @@ class CobranzaDashboard(models.TransientModel):
             "email_sent_rate": _percent(email_rate),
             "read_rate": read,
             "read_to_paid_rate": read_converted if read_count else None,
+            "click_rate": _percent(kpi.ratio(clicked_count, count)),
+            "click_to_paid_rate": clicked_converted if clicked_count else None,
             "reply_rate": replied,
             "conversion_rate": converted,
             "collected_after_messages": collected or 0.0,
             "message_cost": cost or 0.0,
         }
+
+
+    @api.model
+    def _funnel(self, company, date_from, date_to, risk=None, level=None, template=None,
+                channel=None):
+        """Sent, read, clicked, paid (``kpi.FunnelRow``) for the dashboard's filters: per
+        template on each channel as (channel label, row), per channel, and in all."""
+        self._kpi_company_ids(company)
+        domain = self._message_domain(company, date_from, date_to, risk, level, template,
+                                      channel)
+        labels = dict(self._fields["channel"]._description_selection(self.env))
+        groups = self.env["cobranza.message.report"]._read_group(
+            domain, ["channel", "template_label"],
+            ["message_count:sum", "read_count:sum", "clicked:sum", "converted:sum"],
+            order="channel, template_label")
+        rows = [(chan, kpi.funnel_row(label or "-", chan, *counts))
+                for chan, label, *counts in groups]
+        by_channel = []
+        for chan, name in CHANNELS:
+            part = [row for row_channel, row in rows if row_channel == chan]
+            if part:
+                by_channel.append(kpi.funnel_total(part, labels.get(chan, name)))
+        return ([(labels.get(chan, chan), row) for chan, row in rows], by_channel,
+                kpi.funnel_total([row for _chan, row in rows], self.env._("All messages")))
 
 
 def _first_view(action, view_type):

@@ -53,8 +53,10 @@ class CobranzaKpiAlert(models.Model):
         help="Relative change from the previous 7 days to the last 7 days, in the bad "
         "direction (a drop for rates, a rise for DSO, days to collect and hand-offs).",
     )
-    user_ids = fields.Many2many("res.users", string="Notify", required=True,
-                                default=lambda self: self.env.user)
+    # The company's alert recipients (Settings) unless the alert names its own.
+    user_ids = fields.Many2many(
+        "res.users", string="Notify", required=True,
+        default=lambda self: self.env.company._cobranza_alert_users() or self.env.user)
     last_checked = fields.Date(readonly=True)
     last_value = fields.Float(string="Last 7 Days", readonly=True)
     previous_value = fields.Float(string="Previous 7 Days", readonly=True)

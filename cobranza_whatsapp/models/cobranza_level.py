@@ -136,6 +136,23 @@ class CobranzaLevel(models.Model):
         "value, e.g. 60 to remind before the due date only those likely to pay late. "
         "100: everyone.",
     )
+    escalate_after_days = fields.Integer(
+        string="Escalate after (days)", default=0,
+        help="If the customer neither replies nor pays within this many days of this "
+        "level's message, the next level goes out at once instead of waiting for its day "
+        "(still inside the contact hours, the daily and weekly caps and the customer's "
+        "consent). 0: the next level waits for its day. A promise or a payment plan not "
+        "kept brings the next level forward as well. Settings can turn both off.")
+    early_discount_template_id = fields.Many2one(
+        "cobranza.whatsapp.template",
+        string="Template with Early-Payment Discount",
+        check_company=True,
+        domain="[('purpose', '!=', 'thanks')]",
+        help="Sent instead of the WhatsApp template for a single invoice whose payment "
+        "terms give an early-payment discount still open on the day the reminder goes "
+        "out: it tells the discounted amount and its deadline, as Odoo computes them. A "
+        "separate template, because Meta's text is fixed and Meta may judge a discount "
+        "promotional: the level's own template stays a Utility one.")
     attach_pdf = fields.Boolean(string="Attach Invoice PDF", default=True)
     include_pay_link = fields.Boolean(string="Include Payment Link", default=True)
     offer_plan = fields.Boolean(string="Offer a Payment Plan")
@@ -153,6 +170,10 @@ class CobranzaLevel(models.Model):
     _ab_horizon_floor = models.Constraint(
         "CHECK(ab_horizon_days > 7)",
         "The A/B test horizon must leave the customers more than the 7 days to pay it measures.")
+    _escalate_after_days_positive = models.Constraint(
+        "CHECK(escalate_after_days >= 0)",
+        "The days before escalating cannot be negative (0 turns escalation off).",
+    )
     _max_pay_probability_range = models.Constraint(
         "CHECK(max_pay_probability >= 0 AND max_pay_probability <= 100)",
         "The payment probability limit is a percentage.",
@@ -278,17 +299,21 @@ class CobranzaLevel(models.Model):
 
     # === BUSINESS METHODS === #
 
-    def _template_for(self, variant="a", invoice_count=1):
+    def _template_for(self, variant="a", invoice_count=1, early_discount=False):
         """The WhatsApp template a step of this level sends: the one rule for every sender.
 
-        Variant B, when the level tests one, wins over the statement template: the test
-        compares two templates, a third one for several invoices would spoil it.
+        Variant B, when the level tests one, wins over the statement and the discount
+        templates: the test compares two templates, a third one would spoil it. The
+        discount template is for one invoice (`early_discount`: its early-payment discount
+        is open when the message goes out).
         """
         self.ensure_one()
         if variant == "b" and self.template_b_id:
             return self.template_b_id
         if invoice_count > 1 and self.statement_template_id:
             return self.statement_template_id
+        if early_discount and invoice_count == 1 and self.early_discount_template_id:
+            return self.early_discount_template_id
         return self.template_id
 
     def _ab_variant_for(self, partner):

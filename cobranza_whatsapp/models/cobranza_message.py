@@ -30,17 +30,22 @@ class CobranzaMessage(models.Model):
     ``cobranza_message_sender.py`` (the queue drain and Meta's answers),
     ``cobranza_message_channels.py`` (SMS and e-mail), ``cobranza_message_answer.py``
     (purpose messages, collectors' replies, automatic answers),
-    ``cobranza_message_status.py`` (Meta's status webhooks) and
-    ``cobranza_message_inbound.py`` (customers' messages and the actions on replies); the
+    ``cobranza_message_status.py`` (Meta's status webhooks),
+    ``cobranza_message_inbound.py`` (customers' messages and the actions on replies) and
+    ``cobranza_message_negotiation.py`` (plan options offered and chosen in the conversation,
+    promises confirmed back); the
     send journal and the sweeper of interrupted sends are ``cobranza_message_post.py``.
     """
 
     _name = "cobranza.message"
-    _inherit = ["cobranza.message.sender", "cobranza.message.channels",
+    # Listed before the inbound messages they extend (earlier parents come first): how a
+    # reply is understood and acted on, its resolution, the alerts and the negotiation.
+    _inherit = ["cobranza.message.resolution", "cobranza.message.alert",
+                "cobranza.message.sender", "cobranza.message.channels",
                 "cobranza.message.answer", "cobranza.message.status",
-                # before the inbound messages: it reads a file as a proof of payment first
+                # a file read as a proof of payment before any other reading of a reply
                 "cobranza.message.proof",
-                "cobranza.message.inbound"]
+                "cobranza.message.negotiation", "cobranza.message.inbound"]
     _description = "Collection Message"
     _order = "create_date desc, id desc"
     _check_company_auto = True

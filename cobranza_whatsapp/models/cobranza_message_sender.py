@@ -173,6 +173,8 @@ class CobranzaMessageSender(models.AbstractModel):
                              "currency_id", "name", "access_token", "invoice_date_due", "date",
                              "move_type"])
         self.move_ids._cobranza_ensure_tokens()
+        self.filtered(lambda m: m.direction == "out" and m.company_id.cobranza_click_tracking) \
+            .move_ids._cobranza_prefetch_pay_trackers()
         held = self.env["cobranza.whatsapp.account"]._hold_over_messaging_limit(self)
         if check_window:
             held |= self._hold_outside_contact_window(now)
@@ -313,7 +315,7 @@ class CobranzaMessageSender(models.AbstractModel):
             payload["biz_opaque_callback_data"] = meta_api.callback_data(self.id)
             self._set_sending(account_id=account.id, to_number="+" + to)
             return (self, account, client, payload)
-        template = self.template_id
+        template = self._template_still_true()
         if not template:
             self._set_failed(self.env._("The level has no WhatsApp template."))
             return None
@@ -341,6 +343,21 @@ class CobranzaMessageSender(models.AbstractModel):
             self._handle_meta_error(account, error)
             return None
         return (self, account, client, payload)
+
+    def _template_still_true(self):
+        """The message's template, unless it announces an early-payment discount that
+        closed while the message waited (a contact window, a retry): then the level's own
+        template, so the customer still gets the reminder, without a lapsed deadline."""
+        template = self.template_id
+        level = self.level_id
+        if template and template == level.early_discount_template_id and level.template_id:
+            move = self._unpaid_moves()[:1]
+            today = fields.Date.context_today(self)
+            if not move or not move._is_eligible_for_early_payment_discount(
+                    move.currency_id, today):
+                self.sudo().template_id = level.template_id
+                return level.template_id
+        return template
 
     def _record_outcome(self, account, outcome):
         """Meta's answer (or error) for this message, applied in the worker's transaction."""

@@ -278,6 +278,10 @@ class CobranzaPaymentNotification(models.Model):
             "group_payment": True,
             "payment_difference_handling": "open",
         })
+        if wizard.early_payment_discount_mode:
+            # The discounted amount within the payment terms' deadline: as the button
+            # does, the discount is booked and the invoice is paid (Odoo's own lines).
+            wizard.payment_difference_handling = "reconcile"
         payments = wizard._create_payments()
         state = "reconciled" if all(
             m.payment_state in ("paid", "in_payment") for m in moves) else "partial"

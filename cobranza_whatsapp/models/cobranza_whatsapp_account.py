@@ -1,3 +1,4 @@
+import collections
 import datetime
 import logging
 import re
@@ -5,7 +6,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from ..tools import graph_api, meta_api
 
@@ -26,6 +27,13 @@ API_VERSION_RE = re.compile(r"v\d{1,3}\.\d{1,3}")
 # What Meta told the set-up check: the managers who configure the account read it,
 # collectors do not.
 SETUP_GROUPS = "base.group_system,cobranza_whatsapp.group_cobranza_manager"
+
+
+# What the webhook keeps in memory of the accounts (see _webhook_routes).
+WEBHOOK_FIELDS = frozenset({"app_secret", "active", "company_id", "phone_number_id",
+                            "waba_id"})
+WebhookRoute = collections.namedtuple(
+    "WebhookRoute", ["id", "company_id", "app_secret", "phone_number_id", "waba_id"])
 
 
 class CobranzaWhatsappAccount(models.Model):
@@ -181,14 +189,35 @@ class CobranzaWhatsappAccount(models.Model):
         if any(vals.get(name, given.get(name, shipped[name])) != shipped[name]
                for vals in vals_list for name in ENDPOINT_FIELDS):
             self._check_endpoint_rights()
-        return super().create(vals_list)
+        accounts = super().create(vals_list)
+        self.env.registry.clear_cache()  # the webhook's signing secrets
+        return accounts
 
     def write(self, vals):
         changed = [name for name in ENDPOINT_FIELDS if name in vals]
         if changed and any(account[name] != vals[name] for account in self.sudo()
                            for name in changed):
             self._check_endpoint_rights()
-        return super().write(vals)
+        result = super().write(vals)
+        if WEBHOOK_FIELDS.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @ormcache()
+    def _webhook_routes(self):
+        """What the webhook needs of every active account with a secret, to check each
+        POST's signature and route its events: read once per worker and kept until an
+        account changes (Odoo's registry cache, cleared on every worker)."""
+        accounts = self.sudo().search([("app_secret", "!=", False)], order="id")
+        return tuple(WebhookRoute(account.id, account.company_id.id, account.app_secret,
+                                  account.phone_number_id or None, account.waba_id or None)
+                     for account in accounts)
 
     # === ACTION METHODS === #
 

@@ -1,3 +1,4 @@
+import functools
 import logging
 import re
 
@@ -5,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import pdf
 
-from ..tools import formatting, meta_api
+from ..tools import click, formatting, meta_api
 
 _logger = logging.getLogger(__name__)
 
@@ -226,13 +227,14 @@ class CobranzaWhatsappTemplate(models.Model):
         self.ensure_one()
         if self.purpose == "thanks":
             return self._render_values_for(message.partner_id, message.move_ids,
-                                           message.company_id, paid=True)
+                                           message.company_id, paid=True, message=message)
         return self._render_values_for(message.partner_id, message._unpaid_moves(),
-                                       message.company_id)
+                                       message.company_id, message=message)
 
     @api.model
-    def _render_values_for(self, partner, moves, company, paid=False, lang=None):
-        """The invoice and customer values a template can show, formatted for the customer."""
+    def _render_values_for(self, partner, moves, company, paid=False, lang=None, message=None):
+        """The invoice and customer values a template can show, formatted for the customer;
+        rendered for `message`, its pay links are the message's tracked ones."""
         moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
         # The template's language (the customer reads a Spanish text) in the customer's
         # country's formats; the partner's own language where no template is involved.
@@ -255,6 +257,17 @@ class CobranzaWhatsappTemplate(models.Model):
         overdue = moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
         oldest = moves[:1]
         due = oldest.invoice_date_due if oldest else False
+
+        @functools.cache
+        def early_discount():
+            """Odoo's early-payment discount of one invoice, open today: what the portal
+            asks for it and until when, as (amount, date); None without one."""
+            if paid or len(moves) != 1 or not company.cobranza_early_discount:
+                return None
+            terms = moves.sudo()._get_invoice_next_payment_values()
+            if terms.get("installment_state") != "epd":
+                return None
+            return terms["amount_due"], terms["epd_line"].discount_date
         # Computed on first use: a template asks for a few of these, not all of them.
         return LazyValues({
             "partner_name": lambda: partner.name or "",
@@ -267,25 +280,41 @@ class CobranzaWhatsappTemplate(models.Model):
             "amount_not_due": lambda: amount_of(moves - overdue),
             "due_date": lambda: formatting.format_date(due, locale) if due else "",
             "days_overdue": lambda: str(max((today - due).days, 0)) if due else "0",
-            "pay_link": lambda: oldest._cobranza_pay_url() if oldest else "",
-            "pay_links": lambda: self._pay_links_text(moves),
-            "pay_path": lambda: oldest._cobranza_pay_path() if oldest else "",
+            "pay_link": lambda: oldest._cobranza_pay_url(message) if oldest else "",
+            "pay_links": lambda: self._pay_links_text(moves, message=message),
+            "pay_path": lambda: oldest._cobranza_pay_path(
+                message if self._url_button_tracks() else None) if oldest else "",
             "collector_name": lambda: partner._cobranza_collector(company).name or "",
+            "early_discount_active": lambda: early_discount() is not None,
+            "early_discount_amount": lambda: formatting.format_amount(
+                early_discount()[0], moves.currency_id.name, locale,
+                symbol=moves.currency_id.symbol) if early_discount() else "",
+            "early_discount_date": lambda: formatting.format_date(
+                early_discount()[1], locale) if early_discount() else "",
         })
 
     @api.model
-    def _pay_links_text(self, moves, limit=PAY_LINKS_LIMIT):
-        """One pay link per invoice, on one line (Meta refuses line breaks in values);
-        past `limit` characters the rest is left to the portal."""
+    def _pay_links_text(self, moves, limit=PAY_LINKS_LIMIT, message=None):
+        """One pay link per invoice (`message`'s tracked ones), on one line (Meta refuses
+        line breaks in values); past `limit` characters the rest is left to the portal."""
         parts = []
         for index, move in enumerate(moves):
-            part = f"{move.name}: {move._cobranza_pay_url()}"
+            part = f"{move.name}: {move._cobranza_pay_url(message)}"
             if sum(len(p) + 3 for p in parts) + len(part) > limit:
                 parts.append(self.env._("%(count)s more in your customer portal",
                                         count=len(moves) - index))
                 break
             parts.append(part)
         return " · ".join(parts)
+
+    def _url_button_tracks(self):
+        """Whether the template's pay link button takes a tracked path as its suffix (its
+        approved URL is ``https://<host>/{{1}}``); one approved with a path before the
+        variable keeps the plain pay path."""
+        button = self.button_ids.filtered(lambda b: b.button_type == "url")[:1] \
+            if len(self) == 1 else self.env["cobranza.whatsapp.template.button"]
+        return bool(button) and click.button_fits_tracked_suffix(button.url,
+                                                                 self.get_base_url())
 
     def _send_payload(self, message, account, params, values):
         """Meta's template message for `message`: header document, body, buttons, and our

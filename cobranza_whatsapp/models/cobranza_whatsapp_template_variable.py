@@ -14,6 +14,8 @@ VALUE_SOURCES = [
     ("pay_link", "Payment link"),
     ("pay_links", "Payment link of each invoice"),
     ("collector_name", "Collector name"),
+    ("early_discount_amount", "Amount with the early-payment discount (formatted)"),
+    ("early_discount_date", "Early-payment discount deadline"),
 ]
 
 

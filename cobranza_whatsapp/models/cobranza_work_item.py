@@ -270,6 +270,7 @@ class CobranzaWorkItem(models.Model):
             else:
                 done._mark(item.kind, item.message_id.id or item.promise_id.id)
                 item.message_id.sudo().filtered("needs_person").needs_person = False
+                item.message_id._resolve_by_person()
             partner = item.partner_id.sudo().with_company(item.company_id)
             if partner.cobranza_handoff:
                 partner.cobranza_handoff = False

@@ -73,6 +73,20 @@ class ResCompany(models.Model):
     cobranza_plan_risk_low = fields.Boolean(string="Plans for Low Risk", default=True)
     cobranza_plan_risk_medium = fields.Boolean(string="Plans for Medium Risk", default=True)
     cobranza_plan_risk_high = fields.Boolean(string="Plans for High Risk", default=False)
+    # How the plans a customer chooses in the conversation are laid out.
+    cobranza_plan_min_instalment = fields.Monetary(
+        string="Minimum Instalment", currency_field="currency_id",
+        help="No instalment of a plan may be less than this (in the company's currency; 0: "
+             "no minimum). A customer who owes too little for two such instalments is "
+             "answered by a person.")
+    cobranza_plan_interval = fields.Selection(
+        [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")],
+        string="Instalment Interval", default="monthly", required=True,
+        help="The time between the instalments of a plan the customer chooses on WhatsApp.")
+    cobranza_plan_first_days = fields.Integer(
+        string="Days to the First Instalment", default=3,
+        help="The first instalment of a plan offered on WhatsApp falls this many days after "
+             "the offer; the customer may choose an option until that day.")
     cobranza_intent_paid = fields.Selection(INTENT_MODES, default="auto", required=True,
                                             string="When a customer says it paid")
     cobranza_intent_promise = fields.Selection(INTENT_MODES, default="auto", required=True,
@@ -97,6 +111,20 @@ class ResCompany(models.Model):
              "invoice copy, how to pay, plan choice) by WhatsApp without a person. Off: "
              "every question goes to the work queue.",
     )
+    cobranza_escalation = fields.Boolean(
+        string="Escalate Early",
+        default=True,
+        help="A level with 'Escalate after (days)' brings its next level forward when the "
+        "customer neither replies nor pays; a promise or a payment plan not kept brings the "
+        "next level forward too.",
+    )
+    cobranza_early_discount = fields.Boolean(
+        string="Mention Early-Payment Discounts",
+        default=True,
+        help="Where an invoice's payment terms give an early-payment discount still open, "
+        "the reminder tells the discounted amount and its deadline (the level's template "
+        "with the discount).",
+    )
     cobranza_collector_id = fields.Many2one(
         "res.users",
         string="Default Collector",
@@ -113,6 +141,41 @@ class ResCompany(models.Model):
     cobranza_price_service = fields.Monetary(
         string="Price per Service Message", currency_field="currency_id",
         help="Free-form replies inside the 24-hour window; free under per-message pricing.")
+    cobranza_click_tracking = fields.Boolean(
+        string="Track Pay Link Clicks", default=True,
+        help="Pay links go out as short links of Odoo's link tracker, so that the dashboard "
+        "counts the messages whose link was opened. Off: the plain portal links.")
+    # Alerts for people (cobranza.alert): who is told, and of which events.
+    cobranza_alert_user_ids = fields.Many2many(
+        "res.users", "cobranza_alert_user_rel", "company_id", "user_id",
+        string="Alert Recipients",
+        domain=lambda self: [("share", "=", False), ("all_group_ids", "in", self.env.ref(
+            "cobranza_whatsapp.group_cobranza_user").ids)],
+        help="The collection users told of this company's alerts (and the default "
+        "recipients of its KPI alerts). Nobody set: no alert is raised.")
+    cobranza_alert_paid_high_risk = fields.Boolean(
+        string="When a High-Risk Customer Pays", default=True,
+        help="A notification when a payment is registered on an invoice of a customer who "
+        "is high risk for this company.")
+    cobranza_alert_dispute = fields.Boolean(
+        string="When a Large Invoice Is Disputed", default=True,
+        help="A to-do on the invoice for each recipient when a customer's reply disputes "
+        "an invoice whose open amount is above the threshold.")
+    cobranza_alert_dispute_amount = fields.Monetary(
+        string="Disputes Above", currency_field="currency_id", default=5000.0,
+        help="The invoice's open amount, in the company currency, above which a dispute "
+        "alerts the recipients.")
+    cobranza_alert_failed_spike = fields.Boolean(
+        string="When Sends Fail Far More than Usual", default=True,
+        help="A notification when, within the last hour, at least the minimum number of "
+        "messages failed and that is the set multiple of a usual hour (the average hour "
+        "of the 7 days before). At most one alert an hour.")
+    cobranza_alert_failed_min = fields.Integer(
+        string="Failed Sends in an Hour", default=20,
+        help="At least this many messages failed in the last hour.")
+    cobranza_alert_failed_factor = fields.Float(
+        string="Times a Usual Hour", default=3.0, digits=(16, 1),
+        help="And at least this many times the failures of a usual hour.")
 
     @api.constrains("cobranza_frequency_cap", "cobranza_daily_cap", "cobranza_pilot_percent",
                     "cobranza_risk_medium_days", "cobranza_risk_high_days")
@@ -136,6 +199,14 @@ class ResCompany(models.Model):
             raise ValidationError(self.env._(
                 "The promised date horizon must be at least one day."))
 
+    @api.constrains("cobranza_plan_min_instalment", "cobranza_plan_first_days")
+    def _check_cobranza_plan_offer(self):
+        for company in self:
+            if company.cobranza_plan_min_instalment < 0 or company.cobranza_plan_first_days < 0:
+                raise ValidationError(self.env._(
+                    "The minimum instalment and the days to the first instalment cannot be "
+                    "negative."))
+
     @api.constrains("cobranza_payment_webhook_secret")
     def _check_cobranza_payment_webhook_secret(self):
         """Each secret names one company: the one whose invoices its notices pay."""
@@ -152,6 +223,7 @@ class ResCompany(models.Model):
         "template_preventive", "template_due", "template_overdue", "template_plan",
         "template_final", "template_statement", "template_thanks", "template_broken_promise",
         "template_plan_instalment",
+        "template_preventive_discount",
     )
     DEFAULT_LEVELS = (
         "level_preventive", "level_due", "level_overdue_3", "level_plan_7",
@@ -198,5 +270,29 @@ class ResCompany(models.Model):
                     "template_b_id": False,
                     "statement_template_id": mapping.get(source.statement_template_id.id,
                                                          Template).id,
+                    "early_discount_template_id": mapping.get(
+                        source.early_discount_template_id.id, Template).id,
                 })
         return True
+
+    @api.constrains("cobranza_alert_failed_min", "cobranza_alert_failed_factor",
+                    "cobranza_alert_dispute_amount")
+    def _check_cobranza_alerts(self):
+        for company in self:
+            if company.cobranza_alert_failed_min < 1:
+                raise ValidationError(self.env._(
+                    "A failed-send alert needs at least one failed send in the hour."))
+            if company.cobranza_alert_failed_factor < 1:
+                raise ValidationError(self.env._(
+                    "The failed sends must be at least once a usual hour's."))
+            if company.cobranza_alert_dispute_amount < 0:
+                raise ValidationError(self.env._(
+                    "The dispute amount of an alert cannot be negative."))
+
+    def _cobranza_alert_users(self):
+        """The company's alert recipients who may see it (an alert of one company reaches
+        its own people only) and work collections."""
+        self.ensure_one()
+        return self.sudo().cobranza_alert_user_ids.filtered(
+            lambda user: user.active and self in user.company_ids
+            and user.has_group("cobranza_whatsapp.group_cobranza_user"))

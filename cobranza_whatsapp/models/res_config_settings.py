@@ -28,6 +28,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_plan_max_instalments", readonly=False)
     cobranza_plan_min_first_percent = fields.Integer(
         related="company_id.cobranza_plan_min_first_percent", readonly=False)
+    cobranza_plan_min_instalment = fields.Monetary(
+        related="company_id.cobranza_plan_min_instalment", readonly=False)
+    cobranza_plan_interval = fields.Selection(
+        related="company_id.cobranza_plan_interval", readonly=False)
+    cobranza_plan_first_days = fields.Integer(
+        related="company_id.cobranza_plan_first_days", readonly=False)
     cobranza_plan_risk_low = fields.Boolean(related="company_id.cobranza_plan_risk_low",
                                             readonly=False)
     cobranza_plan_risk_medium = fields.Boolean(related="company_id.cobranza_plan_risk_medium",
@@ -66,6 +72,25 @@ class ResConfigSettings(models.TransientModel):
     )
     cobranza_promise_horizon_days = fields.Integer(
         related="company_id.cobranza_promise_horizon_days", readonly=False)
+    cobranza_escalation = fields.Boolean(related="company_id.cobranza_escalation", readonly=False)
+    cobranza_early_discount = fields.Boolean(related="company_id.cobranza_early_discount",
+                                             readonly=False)
+    cobranza_click_tracking = fields.Boolean(related="company_id.cobranza_click_tracking",
+                                             readonly=False)
+    cobranza_alert_user_ids = fields.Many2many(
+        related="company_id.cobranza_alert_user_ids", readonly=False)
+    cobranza_alert_paid_high_risk = fields.Boolean(
+        related="company_id.cobranza_alert_paid_high_risk", readonly=False)
+    cobranza_alert_dispute = fields.Boolean(
+        related="company_id.cobranza_alert_dispute", readonly=False)
+    cobranza_alert_dispute_amount = fields.Monetary(
+        related="company_id.cobranza_alert_dispute_amount", readonly=False)
+    cobranza_alert_failed_spike = fields.Boolean(
+        related="company_id.cobranza_alert_failed_spike", readonly=False)
+    cobranza_alert_failed_min = fields.Integer(
+        related="company_id.cobranza_alert_failed_min", readonly=False)
+    cobranza_alert_failed_factor = fields.Float(
+        related="company_id.cobranza_alert_failed_factor", readonly=False)
     cobranza_account_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_level_count = fields.Integer(compute="_compute_cobranza_counts")
     cobranza_template_count = fields.Integer(compute="_compute_cobranza_counts")

@@ -40,4 +40,11 @@ from . import test_true_amounts
 from . import test_honest_status
 from . import test_ab_experiment
 from . import test_answer
+from . import test_webhook_wake
+from . import test_escalation
+from . import test_early_discount
+from . import test_negotiation
+from . import test_click_tracking
+from . import test_alerts
+from . import test_resolution_kpi
 from . import test_payment_proof

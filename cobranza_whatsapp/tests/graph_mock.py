@@ -462,6 +462,14 @@ class GraphMock:
         if any(len(str(p.get("text") or "")) > 1024 or not str(p.get("text") or "").strip()
                for p in params):
             return _error(132005, "(#132005) Translated text too long")
+        # A URL button's parameter is the suffix appended to its approved URL: Meta
+        # refuses one without it.
+        for button in template.get("components") or []:
+            if button.get("type") == "button" and button.get("sub_type") == "url":
+                suffix = button.get("parameters") or []
+                if len(suffix) != 1 or suffix[0].get("type") != "text" or \
+                        not str(suffix[0].get("text") or "").strip():
+                    return _error(131008, "(#131008) Required parameter is missing")
         header = (components.get("header") or {}).get("parameters") or []
         if expected["document"]:
             document = header[0].get("document") if header and header[0].get(

@@ -176,8 +176,9 @@ class TestReportDefaults(DatedInvoices):
         groups = {label: counts for label, *counts in Report._read_group(
             [("company_id", "=", self.company.id)], ["template_label"],
             [f"{name}:sum" for name in FUNNEL])}
-        # sent, delivered, read, replied, paid
-        self.assertEqual(groups, {template.label: [2, 2, 1, 0, 0], level.name: [1, 0, 0, 0, 0]})
+        # sent, delivered, read, clicked, replied, paid
+        self.assertEqual(groups, {template.label: [2, 2, 1, 0, 0, 0],
+                                  level.name: [1, 0, 0, 0, 0, 0]})
         graph = Report.get_view(view_type="graph")["arch"]
         self.assertIn('name="template_label"', graph)
         self.assertIn('name="message_count" type="measure"', graph)

@@ -40,19 +40,19 @@ class TestFirstConnection(LiveAccountCommon):
         return [r for r in self.mock.requests
                 if r["method"] == "POST" and r["path"].endswith("/message_templates")]
 
-    def test_the_nine_templates_are_created_with_their_examples_and_approved(self):
+    def test_the_ten_templates_are_created_with_their_examples_and_approved(self):
         documents = self.templates.filtered(lambda t: t.header_type == "document")
-        self.assertEqual(len(self.templates), 9)
-        self.assertEqual(len(documents), 5)
+        self.assertEqual(len(self.templates), 10)
+        self.assertEqual(len(documents), 6)
         reminder = self.templates.filtered(lambda t: t.purpose == "overdue")
         self.mock.recategorize[reminder.name] = "MARKETING"
 
         self.templates.action_submit()
 
         creations = self.creations()
-        self.assertEqual(len(creations), 9)
+        self.assertEqual(len(creations), 10)
         uploads = [r for r in self.mock.requests if r["path"].split("/")[-1].startswith("upload:")]
-        self.assertEqual(len(uploads), 5)  # one sample invoice per document header
+        self.assertEqual(len(uploads), 6)  # one sample invoice per document header
         for creation in creations:
             body = creation["json"]
             header = next((c for c in body["components"] if c["type"] == "HEADER"), None)

@@ -74,3 +74,75 @@ class TestSettle(BaseCase):
                          [Decimal("400.00"), Decimal("300.00"), Decimal("300.00")])
         self.assertFalse(plans.check_limits(1000, 3, schedule[0][1], max_instalments=6,
                                             min_first_percent=40))
+
+
+@tagged("post_install", "-at_install")
+class TestOffers(BaseCase):
+    """The options a customer is offered in the conversation, from the company's limits."""
+
+    def test_the_count_a_customer_asks_for(self):
+        cases = {
+            "necesito un plan": None, "puedo pagar en cuotas?": None,
+            "me lo fraccionan en 3?": 3, "¿puedo pagar en 12 cuotas?": 12,
+            "se puede a 6 meses sin intereses?": 6, "dividirlo en dos porfa": 2,
+            "en tres partes": 3, "Can I pay in 4 installments?": 4, "en 2 pagos": 2,
+            "me dan 12 meses para pagar?": 12,
+            # times, amounts and single payments are not counts
+            "le pago en 3 dias": None, "pagar 500 en cuotas": None, "en 1 cuota": None,
+            "pago en 3 mil": None, "quiero pagar en 2 de diciembre": None,
+            "en cuotas de 200 soles": None,
+        }
+        for text, count in cases.items():
+            with self.subTest(text=text):
+                self.assertEqual(plans.requested_instalments(text), count)
+
+    def test_the_counts_offered(self):
+        self.assertEqual(plans.offer_counts(None, 6), (2, 3, 4))
+        self.assertEqual(plans.offer_counts(None, 3), (2, 3))
+        self.assertEqual(plans.offer_counts(None, 1), ())
+        self.assertEqual(plans.offer_counts(3, 6), (2, 3, 4))
+        self.assertEqual(plans.offer_counts(6, 6), (4, 5, 6), "the count asked and below")
+        self.assertEqual(plans.offer_counts(12, 6), (), "beyond the maximum: a person")
+
+    def test_options_keep_the_limits(self):
+        first = D(2026, 12, 5)
+        options, refused = plans.plan_options(1200, (2, 3, 4), first, min_first_percent=20)
+        self.assertEqual([count for count, _s in options], [2, 3, 4])
+        self.assertEqual(options[1][1], [(D(2026, 12, 5), Decimal("400.00")),
+                                         (D(2027, 1, 5), Decimal("400.00")),
+                                         (D(2027, 2, 5), Decimal("400.00"))])
+        self.assertFalse(refused)
+        # A 40 % first share, and no instalment under 250: four would leave 240s.
+        options, refused = plans.plan_options(1200, (2, 3, 4), first, interval="weekly",
+                                              min_first_percent=40, min_instalment=250)
+        self.assertEqual([count for count, _s in options], [2, 3])
+        self.assertEqual([a for _d, a in options[1][1]],
+                         [Decimal("480.00"), Decimal("360.00"), Decimal("360.00")])
+        self.assertEqual(options[1][1][-1][0], D(2026, 12, 19))
+        self.assertEqual(refused[4][0][1], {"amount": 250})
+        _options, refused = plans.plan_options(0, (2,), first)
+        self.assertIn(2, refused)
+
+    def test_check_limits_knows_the_least_instalment(self):
+        self.assertEqual(len(plans.check_limits(1000, 4, 400, max_instalments=6,
+                                                min_first_percent=20, smallest_amount=200,
+                                                min_instalment=250)), 1)
+        self.assertFalse(plans.check_limits(1000, 4, 400, max_instalments=6,
+                                            min_first_percent=20, smallest_amount=200))
+
+    def test_option_ids_are_checked_for_shape_only(self):
+        self.assertEqual(plans.option_id(3, 42), "PLAN:3:42")
+        self.assertEqual(plans.parse_option("3:42"), (3, 42))
+        for reference in (None, "", "F001-00042", "3:x", "3:42:1", "0:42", "300:42", " :42"):
+            with self.subTest(reference=reference):
+                self.assertIsNone(plans.parse_option(reference))
+
+    def test_amounts_and_days_as_the_customer_reads_them(self):
+        schedule = plans.build_schedule(1000, 3, D(2026, 12, 5))
+        self.assertEqual(plans.group_amounts(schedule), [
+            (Decimal("333.33"), [D(2026, 12, 5), D(2027, 1, 5)]),
+            (Decimal("333.34"), [D(2027, 2, 5)])])
+        self.assertEqual(plans.format_day(D(2026, 12, 11), "es_PE"), "11/12")
+        self.assertEqual(plans.format_day(D(2026, 12, 11), "en_US"), "12/11")
+        self.assertEqual(plans.format_day(D(2026, 12, 11), "es_PE", weekday=True),
+                         "viernes 11/12")

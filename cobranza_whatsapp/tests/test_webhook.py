@@ -297,7 +297,9 @@ class TestWebhook(CobranzaCommon, HttpCase):
 
     def test_plan_request_proposes_a_plan_within_the_rules_once(self):
         """Reported: pressing "Necesito un plan" three times sent three offers, and made
-        no plan and no activity."""
+        no plan and no activity. (With automatic answers, the customer chooses the plan
+        from reply buttons instead: test_negotiation.py.)"""
+        self.company.cobranza_auto_answers = False
         self.customer.cobranza_collector_id = self.collector
         self.company.cobranza_plan_min_first_percent = 40
         move, _message = self.sent_message()

@@ -2,10 +2,11 @@
 
 The cadence model gathers facts with a few set-based queries per batch and hands them to
 :func:`plan`; everything that decides (which level, which channel, skip or send, grouping,
-pilot, frequency cap, A/B variant) lives here, so it is tested without a database.
+pilot, frequency cap, A/B variant, escalation) lives here, so it is tested without a database.
 """
 
 import dataclasses
+import datetime
 import zlib
 
 from .i18n import _lt
@@ -14,6 +15,10 @@ WHATSAPP, SMS, EMAIL, CALL = "whatsapp", "sms", "email", "call"
 # The channels a customer's opt-out closes (resolve_channel, and the sender at send time);
 # e-mail, with its own unsubscribe, stays open.
 OPT_OUT_CHANNELS = (WHATSAPP, SMS)
+
+# Why a step came before its day, as the step's note and the invoice's chatter say it.
+SILENCE_NOTE = _lt("No reply or payment in %(days)s days: next step sent early.")
+BROKEN_NOTE = _lt("A promise or payment plan was not kept: next step sent early.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +45,15 @@ class Invoice:
     residual: float  # in company currency
     reached_offset: int | None  # offset of the highest level already reached
     blocked: bool = False  # excluded, disputed, paused, promised, handed off
+    # Escalation facts (read only when the company escalates early):
+    escalate_after_days: int = 0  # the reached level's "escalate after"; 0: never
+    reached_on: datetime.date | None = None  # the day the invoice reached its level
+    level_sent_at: datetime.datetime | None = None  # when that level's message first left
+    paid_at: datetime.datetime | None = None  # the last payment recorded on the invoice
+    paid_on: datetime.date | None = None  # the last payment's own date
+    # The day of the latest broken promise (its promised date) or plan (its first
+    # instalment) on the invoice: after the day it reached its level, it was made since.
+    broken_commitment_on: datetime.date | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +70,7 @@ class Customer:
     # Business messages of the last 24 hours, whatever their level, purpose or channel.
     sent_last_day: int = 0
     pay_probability: float | None = None  # 0..1; None until the cadence has scored them
+    last_reply_at: datetime.datetime | None = None  # the customer's last message to us
 
 
 @dataclasses.dataclass
@@ -70,6 +85,8 @@ class Step:
     variant: str = "a"
     handoff: bool = False
     skip_reason: str | None = None
+    # {invoice id: (note, params)}: the invoices that come before their level's day, and why.
+    escalated: dict = dataclasses.field(default_factory=dict)
 
 
 def in_pilot(partner_id, percent):
@@ -116,6 +133,65 @@ def target_level(levels, invoice, customer):
     return best
 
 
+def next_level(levels, invoice, customer):
+    """The first level after the one the invoice reached that applies to the customer."""
+    segment = (customer.risk, customer.customer_type)
+    for level in levels:
+        if invoice.reached_offset is not None and level.offset_days <= invoice.reached_offset:
+            continue
+        if segment in level.segments and passes_probability_gate(level, customer):
+            return level
+    return None
+
+
+def earliest_day(level):
+    """The earliest day (days overdue) an escalated level may go out: a level's text speaks
+    of its day, so the due day's reminder ("vence hoy") never comes before the due date and
+    an overdue notice ("venció hace N días") never before the due date has passed. A level
+    before the due date may come any day before it."""
+    if level.offset_days < 0:
+        return None
+    return min(level.offset_days, 1)
+
+
+def escalation(invoice, customer, now):
+    """Why the invoice's next level is due now rather than on its day, as (note, params),
+    or None.
+
+    A commitment broken since the invoice reached its level (a promise not kept, a plan
+    whose instalment was missed) brings the next level forward. So does silence: the
+    level says "escalate after N days" and, N days after its message left, the customer
+    has neither written (anything, to this company) nor paid anything on the invoice.
+    """
+    broken = invoice.broken_commitment_on
+    if broken and (invoice.reached_on is None or broken >= invoice.reached_on):
+        return BROKEN_NOTE, {}
+    days = invoice.escalate_after_days
+    sent = invoice.level_sent_at
+    if days <= 0 or sent is None or now - sent < datetime.timedelta(days=days):
+        return None
+    answered = (
+        (customer.last_reply_at is not None and customer.last_reply_at > sent)
+        or (invoice.paid_at is not None and invoice.paid_at > sent)
+        or (invoice.paid_on is not None and invoice.paid_on >= sent.date())
+    )
+    return None if answered else (SILENCE_NOTE, {"days": days})
+
+
+def escalated_level(levels, invoice, customer, now):
+    """(level, why) when an invoice with no level due today is escalated to its next one."""
+    why = escalation(invoice, customer, now)
+    if why is None:
+        return None, None
+    level = next_level(levels, invoice, customer)
+    if level is None:
+        return None, None
+    floor = earliest_day(level)
+    if floor is not None and invoice.days_overdue < floor:
+        return None, None
+    return level, why
+
+
 def passes_probability_gate(level, customer):
     """A gated level (say, a reminder before the due date) is for customers likely to pay late.
 
@@ -157,13 +233,14 @@ def resolve_channel(level, customer):
     return None, reason or _lt("No channel can reach this customer.")
 
 
-def plan(levels, invoices, customers, *, cap=2, daily_cap=1, pilot_percent=100):
+def plan(levels, invoices, customers, *, cap=2, daily_cap=1, pilot_percent=100, now=None):
     """Group the due invoices into one step per (customer, level).
 
     Returns (steps, deferred): steps are to be recorded now (sent, handed off or skipped
     with a reason); deferred counts customers left for a later run because of the
     frequency caps (`cap` a week, `daily_cap` in 24 hours), the pilot or a person owning
-    the case.
+    the case. With `now`, an invoice whose next level is not due yet may be escalated to
+    it (:func:`escalation`); every other rule applies to it as to any step.
     """
     levels = sorted(levels, key=lambda lv: (lv.offset_days, lv.id))
     by_key = {}
@@ -173,6 +250,9 @@ def plan(levels, invoices, customers, *, cap=2, daily_cap=1, pilot_percent=100):
         if customer is None or invoice.blocked:
             continue
         level = target_level(levels, invoice, customer)
+        why = None
+        if level is None and now is not None:
+            level, why = escalated_level(levels, invoice, customer, now)
         if level is None:
             continue
         key = (invoice.partner_id, level.id)
@@ -180,6 +260,8 @@ def plan(levels, invoices, customers, *, cap=2, daily_cap=1, pilot_percent=100):
         if step is None:
             step = by_key[key] = Step(invoice.partner_id, level.id, [], None)
         step.invoice_ids.append(invoice.id)
+        if why:
+            step.escalated[invoice.id] = why
         step.amount += invoice.residual
     level_by_id = {lv.id: lv for lv in levels}
     steps = []
