@@ -85,6 +85,19 @@ class ResCompany(models.Model):
                                               string="When a customer asks for a person")
     cobranza_intent_stop = fields.Selection(INTENT_MODES, default="auto", required=True,
                                             string="When a customer asks to stop")
+    cobranza_intent_balance = fields.Selection(
+        INTENT_MODES, default="auto", required=True,
+        string="When a customer asks for the balance",
+        help="Act automatically: answer with the open invoices, credits and pay links.")
+    cobranza_intent_invoice_copy = fields.Selection(
+        INTENT_MODES, default="auto", required=True,
+        string="When a customer asks for an invoice copy",
+        help="Act automatically: send the invoice's PDF, or a list to choose it from.")
+    cobranza_intent_how_to_pay = fields.Selection(
+        INTENT_MODES, default="auto", required=True,
+        string="When a customer asks how to pay",
+        help="Act automatically: answer with the How to Pay text, the company's bank "
+             "accounts and the portal's online payment methods.")
     cobranza_send_thanks = fields.Boolean(
         string="Thank Customers for Payments",
         default=True,

@@ -46,6 +46,12 @@ class ResConfigSettings(models.TransientModel):
                                           readonly=False)
     cobranza_intent_stop = fields.Selection(related="company_id.cobranza_intent_stop",
                                           readonly=False)
+    cobranza_intent_balance = fields.Selection(related="company_id.cobranza_intent_balance",
+                                               readonly=False)
+    cobranza_intent_invoice_copy = fields.Selection(
+        related="company_id.cobranza_intent_invoice_copy", readonly=False)
+    cobranza_intent_how_to_pay = fields.Selection(
+        related="company_id.cobranza_intent_how_to_pay", readonly=False)
     cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
     cobranza_auto_answers = fields.Boolean(related="company_id.cobranza_auto_answers",
                                            readonly=False)
