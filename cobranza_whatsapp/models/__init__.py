@@ -19,6 +19,7 @@ from . import cobranza_message_channels
 from . import cobranza_message_answer
 from . import cobranza_message_status
 from . import cobranza_message_inbound
+from . import cobranza_message_self_service
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation

@@ -38,6 +38,8 @@ class CobranzaMessage(models.Model):
     _name = "cobranza.message"
     _inherit = ["cobranza.message.sender", "cobranza.message.channels",
                 "cobranza.message.answer", "cobranza.message.status",
+                # before the inbound messages: it extends their _reply_handlers()
+                "cobranza.message.self.service",
                 "cobranza.message.inbound"]
     _description = "Collection Message"
     _order = "create_date desc, id desc"

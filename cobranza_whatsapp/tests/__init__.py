@@ -40,4 +40,5 @@ from . import test_true_amounts
 from . import test_honest_status
 from . import test_ab_experiment
 from . import test_answer
+from . import test_self_service
 from . import test_self_service_intent
