@@ -25,6 +25,7 @@ from . import cobranza_message_proof
 from . import cobranza_message_negotiation
 from . import cobranza_message_resolution
 from . import cobranza_message_alert
+from . import cobranza_message_self_service
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation

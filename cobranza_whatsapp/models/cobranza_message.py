@@ -45,6 +45,8 @@ class CobranzaMessage(models.Model):
                 "cobranza.message.answer", "cobranza.message.status",
                 # a file read as a proof of payment before any other reading of a reply
                 "cobranza.message.proof",
+                # the questions answered by themselves: they extend _reply_handlers()
+                "cobranza.message.self.service",
                 "cobranza.message.negotiation", "cobranza.message.inbound"]
     _description = "Collection Message"
     _order = "create_date desc, id desc"

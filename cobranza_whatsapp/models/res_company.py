@@ -99,6 +99,28 @@ class ResCompany(models.Model):
                                               string="When a customer asks for a person")
     cobranza_intent_stop = fields.Selection(INTENT_MODES, default="auto", required=True,
                                             string="When a customer asks to stop")
+    cobranza_intent_balance = fields.Selection(
+        INTENT_MODES, default="auto", required=True,
+        string="When a customer asks for the balance",
+        help="Act automatically: answer with the open invoices, credits and pay links.")
+    cobranza_intent_invoice_copy = fields.Selection(
+        INTENT_MODES, default="auto", required=True,
+        string="When a customer asks for an invoice copy",
+        help="Act automatically: send the invoice's PDF, or a list to choose it from.")
+    cobranza_intent_how_to_pay = fields.Selection(
+        INTENT_MODES, default="auto", required=True,
+        string="When a customer asks how to pay",
+        help="Act automatically: answer with the How to Pay text, the company's bank "
+             "accounts and the portal's online payment methods.")
+    cobranza_how_to_pay_text = fields.Text(
+        string="How to Pay", translate=True,
+        help="Sent first when a customer asks how to pay (in the customer's language: "
+             "translate it), e.g. a wallet number Odoo does not keep. The company's bank "
+             "accounts and online payment methods follow it.")
+    cobranza_how_to_pay_text_only = fields.Boolean(
+        string="Only This Text",
+        help="Send only the text above (and the pay links of the invoices, when the portal "
+             "takes online payments), not the bank accounts Odoo keeps.")
     cobranza_send_thanks = fields.Boolean(
         string="Thank Customers for Payments",
         default=True,

@@ -52,6 +52,16 @@ class ResConfigSettings(models.TransientModel):
                                           readonly=False)
     cobranza_intent_stop = fields.Selection(related="company_id.cobranza_intent_stop",
                                           readonly=False)
+    cobranza_intent_balance = fields.Selection(related="company_id.cobranza_intent_balance",
+                                               readonly=False)
+    cobranza_intent_invoice_copy = fields.Selection(
+        related="company_id.cobranza_intent_invoice_copy", readonly=False)
+    cobranza_intent_how_to_pay = fields.Selection(
+        related="company_id.cobranza_intent_how_to_pay", readonly=False)
+    cobranza_how_to_pay_text = fields.Text(related="company_id.cobranza_how_to_pay_text",
+                                           readonly=False)
+    cobranza_how_to_pay_text_only = fields.Boolean(
+        related="company_id.cobranza_how_to_pay_text_only", readonly=False)
     cobranza_send_thanks = fields.Boolean(related="company_id.cobranza_send_thanks", readonly=False)
     cobranza_auto_answers = fields.Boolean(related="company_id.cobranza_auto_answers",
                                            readonly=False)

@@ -48,3 +48,5 @@ from . import test_click_tracking
 from . import test_alerts
 from . import test_resolution_kpi
 from . import test_payment_proof
+from . import test_self_service
+from . import test_self_service_intent

@@ -3,7 +3,7 @@ invoice PDF, built to Meta's limits and checked by the strict loopback mock."""
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools import meta_api
+from ..tools import intent, meta_api
 from . import graph_mock
 from .common import LiveAccountCommon
 
@@ -99,6 +99,10 @@ class TestAutomaticAnswers(LiveAccountCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.move = cls._invoice(cls.customer, 300.0, days_overdue=4)
+        # These tests write the answers themselves: the questions are only recorded (the
+        # automation's own answers are tests/test_self_service.py's).
+        cls.company.write({f"cobranza_intent_{name}": "none"
+                           for name in intent.SELF_SERVICE_INTENTS})
 
     def _wa(self):
         return self.customer.phone.replace("+", "").replace(" ", "")

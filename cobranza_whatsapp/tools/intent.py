@@ -28,6 +28,11 @@ INTENT_LABELS = (
     ("dispute", "Disputes the invoice"),
     ("person", "Asks for a person"),
     ("stop", "Asks to stop messages"),
+    # Questions the automation answers itself inside the window (models/
+    # cobranza_message_self_service.py): the balance, a copy of an invoice, how to pay.
+    ("balance", "Asks for the balance"),
+    ("invoice_copy", "Asks for an invoice copy"),
+    ("how_to_pay", "Asks how to pay"),
     ("thanks", "Thanks / acknowledgement"),
     ("unknown", "Not understood"),
 )
@@ -37,6 +42,12 @@ INTENTS = tuple(code for code, _label in INTENT_LABELS)
 ACTIONABLE_INTENTS = ("paid", "promise", "plan", "dispute", "person", "stop")
 QUICK_REPLY_PAYLOADS = {"PAID": "paid", "PLAN": "plan", "PERSON": "person", "STOP": "stop",
                         "PROMISE": "promise", "DISPUTE": "dispute"}
+# The questions answered by themselves, and the buttons and list rows of those answers
+# ("INVOICE:<move id>" is a row of the list of invoices to choose from).
+SELF_SERVICE_INTENTS = ("balance", "invoice_copy", "how_to_pay")
+ACTIONABLE_INTENTS += SELF_SERVICE_INTENTS
+QUICK_REPLY_PAYLOADS |= {"BALANCE": "balance", "INVOICE": "invoice_copy",
+                         "HOW_TO_PAY": "how_to_pay"}
 LOW_CONFIDENCE = 0.6
 
 # Two intents this close are two readings of one reply: a person must choose.
@@ -396,6 +407,24 @@ _REQUEST_BEFORE = (r"\b(?:me|nos) (?:pueden |puede |podrian |podria |podes |pued
                    r"(?:pasan|pasa|pasas|mandan|manda|mandas|mandar|envian|envia|envias|enviar|"
                    r"reenvian|dan|da|das|dar|facilitan|facilita)(?: \w+){0,2} $")
 
+# --- The questions answered by themselves (balance, invoice copy, how to pay) ---
+# Asking for something: "me pasa(s)", "me puede mandar", "mándeme", "envíenme", "reenvíe",
+# "necesito", "me regala" (Colombia), then at most one filler word before the thing asked.
+_ASK = (r"(?:(?:me|nos) (?:pueden |puede |podrian |podria |podes |puedes |podrias )?"
+        r"(?:pasan|pasa|pasas|pasar|mandan|manda|mandas|mandar|envian|envia|envias|enviar|"
+        r"reenvian|reenvia|reenvias|reenviar|comparten|comparte|compartes|compartir|dan|da|"
+        r"das|dar|facilitan|facilita|facilitas|facilitar|regalan|regala|regalas|regalar|"
+        r"adjuntan|adjunta|adjuntar)|"
+        r"(?:re)?(?:mand|envi|pas|compart|facilit|regal|adjunt)(?:ame|eme|enme|anme|anos|enos)|"
+        r"reenvie|reenvien|necesito|necesitamos|quiero|queremos|quisiera|quisieramos|"
+        r"requiero|requerimos|solicito|pido|me falta|nos falta)"
+        r"(?: (?:de nuevo|otra vez|nuevamente|por favor|please|tambien|urgente|ahora|ahorita))?")
+_DET = r"(?:la|el|los|las|una|un|mi|mis|su|sus|tu|tus|esa|esta|esas|estas|nuestra|nuestras)"
+# "cancelé mi deuda", "pagar mi saldo": the debt is paid or to be paid, not asked about.
+_SETTLED_BEFORE = (r"\b(?:pague|pagamos|pago|pagar|pagare|pagarle|cancele|cancelamos|cancelo|"
+                   r"cancelar|cancelarle|liquide|liquidar|salde|saldar|deposite|abone|abonar|"
+                   r"cubri|cubrir|cubro|transferi)(?: (?:toda|todo|con|de))? $")
+
 
 @dataclasses.dataclass(frozen=True)
 class _Rule:
@@ -545,7 +574,9 @@ RULES = (
                           r"contrate|contratamos|ordene|autorice|adquiri|firme|firmamos|acepte|aceptamos)\b|"
                           r"(?:no|nunca) (?:(?:me|nos) )?(?:recibi|recibimos|llego|llegaron|"
                           r"entregaron|dieron)\b(?! (?:el |mi )?(?:sueldo|pago|quincena|"
-                          r"salario|plata))|"
+                          r"salario|plata))"
+                          # "no me llegó la factura" asks for a copy (invoice_copy)
+                          r"(?! (?:la |las |el |ninguna )?(?:factura|facturas|boleta|pdf)\b)|"
                           r"monto (?:no (?:es|esta|coincide|cuadra)(?: correcto| bien)?|"
                           r"incorrecto|equivocado)|precio (?:no es(?: el)?|acordado|pactado|"
                           r"incorrecto)|"
@@ -604,25 +635,104 @@ RULES = (
                        r"no (?:me |nos )?(?:vuelvan|vuelvas|vuelva) a \w+|no mas mensajes|"
                        r"stop (?:texting|messaging|sending|writing)|do not (?:text|message|"
                        r"contact|write|send)|opt out|remove me|unsubscribe)\b"),
+    # --- balance: what the customer owes ---
+    # "no sé cuánto debo" asks all the same: not negatable.
+    _rule("balance", 3.0, r"\bcuanto (?:(?:le|les|te|e|se|lo) )?(?:debo|debemos|adeudo|"
+                          r"adeudamos|es|seria|sale|salio|falta|me falta|nos falta|queda|"
+                          r"me queda|nos queda|tengo (?:pendiente|de deuda|por pagar|que pagar)|"
+                          r"tenemos (?:pendiente|por pagar|que pagar)|hay (?:que pagar|pendiente)|"
+                          r"va|van|llevo|llevamos|suma)\b|"
+                          r"\bhow much (?:do (?:i|we) owe|(?:i|we) owe|is (?:outstanding|due|"
+                          r"pending|left|owed|my balance|the balance|the total)|do (?:i|we) "
+                          r"(?:have|need) to pay)\b|\bwhat do (?:i|we) owe\b|"
+                          r"^(?:mi |el )?saldo(?: por favor| please)?$"),
+    _rule("balance", 3.0, r"\b(?:(?:mi|su|nuestro) (?:saldo|adeudo|balance)|"
+                          r"(?:mi|nuestra) deuda|"
+                          r"(?:que|cual|cuanto) (?:es )?(?:mi |el )?saldo|"
+                          r"saldo (?:pendiente|a pagar|actual|total|deudor|a la fecha|por pagar)|"
+                          r"estado de (?:cuenta|mi cuenta|deuda)|resumen de (?:mi )?cuenta|"
+                          r"(?:cual|cuanto) es (?:el|la) (?:monto|total|deuda)|"
+                          r"(?:cual|cuales|que|cuantas) (?:son )?(?:mis |las )?facturas "
+                          r"(?:tengo|tenemos|hay|debo|debemos|adeudo|pendientes|vencidas|abiertas|"
+                          r"por pagar|me faltan|faltan|estan pendientes|que tengo|que debo)|"
+                          r"(?:mis|las) facturas (?:pendientes|vencidas|abiertas|por pagar|impagas|"
+                          r"que debo)|(?:tengo|tenemos) (?:algo|alguna factura|facturas|"
+                          r"alguna deuda|deudas?|saldo) (?:pendientes?|por pagar|vencid[oa]s?)|"
+                          r"(?:my|the|our) (?:outstanding |current )?balance|account statement|"
+                          r"statement of account|outstanding (?:invoices|balance|amount)|"
+                          r"(?:what|which) invoices (?:do (?:i|we) have|are (?:open|due|pending|"
+                          r"outstanding)))\b", negatable=True, unless_before=_SETTLED_BEFORE),
+    _rule("balance", 3.0, rf"\b{_ASK} (?:{_DET} )?(?:saldo|estado de cuenta|total|monto total|"
+                          r"resumen de (?:mi )?cuenta|detalle de (?:mi |la )?(?:deuda|cuenta|"
+                          r"saldo))\b|\b(?:saber|conocer|consultar|ver|revisar) (?:mi|el) "
+                          r"(?:saldo|deuda|estado de cuenta)\b", negatable=True),
+    # --- invoice_copy: the invoice's PDF again ---
+    _rule("invoice_copy", 3.0, rf"\b{_ASK} (?:{_DET} )?(?:copia (?:de |del )?(?:{_DET} )?)?"
+                               r"(?:factura|facturas|boleta|boletas|pdf|documento|documentos|"
+                               r"xml)\b|"
+                               r"\bcopia (?:de|del) (?:la |las |mi |mis )?(?:factura|facturas|"
+                               r"boleta|documento)\b|"
+                               r"\bfacturas? (?:en pdf|\w+ )?(?:\w+ )?(?:me|nos) (?:la|las) "
+                               r"(?:pueden |puede |podrian |podria |podes |puedes )?(?:pasan|"
+                               r"pasa|pasas|pasar|mandan|manda|mandas|mandar|envian|envia|envias|"
+                               r"enviar|reenvian|reenvia|reenviar|comparten|comparte|compartir)\b|"
+                               r"\b(?:send|resend|email|forward)(?: me| us)?(?: a copy of)? "
+                               r"(?:the|my|a|this|that|our) (?:invoice|invoices|pdf|bill)\b|"
+                               r"\bcopy of (?:the|my|our) invoices?\b|"
+                               r"\b(?:i|we) need (?:the|my|our|a copy of the) invoices?\b",
+          negatable=True),
+    # "no me llegó la factura", "no tengo el pdf": the negation is the request.
+    _rule("invoice_copy", 3.0, r"\bno (?:me |nos )?(?:llego|llegaron|ha llegado|han llegado|"
+                               r"recibi|recibimos|he recibido|hemos recibido|tengo|tenemos|"
+                               r"encuentro|encontramos) (?:la|el|las|los|ninguna) (?:factura|"
+                               r"facturas|boleta|pdf)\b|\b(?:did not|didn t|never) (?:get|receive) "
+                               r"the invoice\b"),
+    # --- how_to_pay: where and how to pay ---
+    # "no sé a qué cuenta depositar" asks all the same: not negatable.
+    _rule("how_to_pay", 3.0, r"\b(?:(?:numero|codigo|nro) (?:de|del) (?:cuenta|la cuenta|cci|"
+                             r"yape|plin|nequi|daviplata|clabe|transferencia|deposito)|cci|clabe|"
+                             r"iban|swift|"
+                             r"cuenta (?:bancaria|interbancaria|corriente|de ahorros?|para "
+                             r"(?:depositar|transferir|pagar|consignar|el pago|el deposito|"
+                             r"la transferencia|yapear))|"
+                             r"datos (?:bancarios|de (?:la )?cuenta|para (?:transferir|"
+                             r"la transferencia|transferencia|depositar|el deposito|deposito|"
+                             r"pagar|el pago|pago|consignar|yapear))|"
+                             r"(?:a|en|con|de) (?:que|cual) (?:cuenta|banco|numero|nombre)|"
+                             r"a nombre de quien|"
+                             r"(?<!tengo )(?<!tenemos )(?<!hay )"
+                             r"(?:donde|como) (?:le |te |les |lo )?"
+                             r"(?:pago|puedo pagar|podemos pagar|pagamos|deposito|puedo depositar|"
+                             r"depositamos|hago (?:el pago|para pagar|el deposito|"
+                             r"la transferencia)|transfiero|yapeo|consigno|se paga|se puede pagar|"
+                             r"pagar|depositar|transferir|consignar|puedo hacer|realizo el pago|"
+                             r"hacemos el pago)|"
+                             r"(?:medios|formas|metodos|opciones|maneras) de pago|"
+                             r"(?:aceptan|reciben|tienen|tiene|manejan|trabajan con|"
+                             r"(?:se puede|puedo|podemos|podria) pagar (?:con|por|via|en)) "
+                             r"(?:tarjeta|tarjetas|pagos? con tarjeta|yape|plin|nequi|daviplata|"
+                             r"transferencia|paypal|mercado ?pago|oxxo|efectivo|cheque|pse|spei|"
+                             r"deposito|bizum)|"
+                             r"(?:link|enlace|liga) (?:de|para) (?:pago|pagar)|"
+                             r"(?:tienen|tiene|hay) cuentas? (?:en|del|de)|"
+                             r"account number|bank (?:details|account|transfer details)|"
+                             r"payment (?:methods|options|link|details)|"
+                             r"how (?:can|do|should) (?:i|we) pay|where (?:can|do) (?:i|we) pay|"
+                             r"pay (?:by|with|via) (?:card|credit card|transfer|bank transfer|"
+                             r"paypal))\b"),
+    _rule("how_to_pay", 3.0, rf"\b{_ASK} (?:(?:los|sus|tus|el|la|su|tu|un|una) )?(?:datos|"
+                             r"cuenta bancaria|link|enlace|liga|medios de pago|forma de pago|"
+                             r"yape|plin|nequi|clabe)\b", negatable=True),
     # --- unknown on purpose: questions a person answers ---
-    _rule("unknown", 2.5, r"\b(?:(?:numero|codigo) de (?:cuenta|cci|yape|plin)|cci|"
-                          r"cuenta (?:bancaria|interbancaria|corriente|de ahorros)|"
-                          r"(?:a|en|con) (?:que|cual) (?:cuenta|banco|numero|nombre)|"
-                          r"a nombre de quien|(?<!tengo )(?<!tenemos )(?<!hay )"
-                          r"(?:donde|como) (?:le |te |lo )?(?:pago|puedo pagar|deposito|"
-                          r"puedo depositar|hago (?:el pago|para pagar)|transfiero|yapeo|"
-                          r"se paga|pagar|puedo hacer)|"
-                          r"cuanto (?:es|debo|le debo|les debo|seria|sale|falta|me falta)|"
-                          r"(?:cual|cuanto) es (?:mi|el) (?:saldo|monto|total|deuda)|"
-                          r"(?:que|cual) factura|de que (?:es|empresa|se trata|factura)|"
+    _rule("unknown", 2.5, r"\b(?:(?:que|cual) factura|de que (?:es|empresa|se trata|factura)|"
                           r"quien (?:es|habla|eres|me escribe|son|me habla)|"
                           r"(?:me|nos) (?:pueden |puede |podrian |podria )?(?:pasan|pasas|mandan|"
                           r"mandas|mandar|envian|envias|enviar|reenvian|dan|das|dar) (?:la |el |"
-                          r"los |las |un |una )?(?:factura|pdf|detalle|estado de cuenta|"
-                          r"comprobante|link|enlace|numero|cuenta|datos|xml|copia|recibo)|"
-                          r"(?:con|aceptan) (?:tarjeta|yape|plin|cheque)|link de pago|"
-                          r"no entiendo|no entendi|who is this|how much do i owe|"
-                          r"what (?:invoice|is this)|account number)\b"),
+                          r"los |las |un |una )?(?:detalle|comprobante|"
+                          r"numero(?! (?:de|del) (?:cuenta|la cuenta|cci|yape|plin))|"
+                          r"cuenta(?! (?:bancaria|interbancaria|corriente|de ahorro|para))|"
+                          r"recibo)|"
+                          r"no entiendo|no entendi|who is this|what (?:invoice|is this))\b"),
 )
 
 _RULES_BY_WEIGHT = sorted(RULES, key=lambda rule: -rule.weight)
@@ -794,6 +904,10 @@ def detect_intent(text, today, payload=None):
     acting = [i for i in INTENTS if i not in ("promise", "thanks", "unknown") and scores[i]]
     if scores["promise"] and "verb" not in kinds["promise"] and acting:
         # "pagué el lunes", "no tengo lana ahorita": the date belongs to another intent.
+        scores["promise"], evidence["promise"] = 0.0, []
+    if scores["promise"] and "date" not in kinds["promise"] and \
+            any(scores[i] for i in SELF_SERVICE_INTENTS):
+        # "qué saldo tengo", "cuánto le debo para pagarle": an undated verb in a question.
         scores["promise"], evidence["promise"] = 0.0, []
     if {"verb", "date"} <= kinds["promise"] and kinds["plan"] == {"weak"}:
         # "hoy no puedo, el viernes le pago": the refusal is for today, the promise stands.
