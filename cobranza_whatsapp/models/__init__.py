@@ -26,6 +26,7 @@ from . import cobranza_message_negotiation
 from . import cobranza_message_resolution
 from . import cobranza_message_alert
 from . import cobranza_message_self_service
+from . import cobranza_message_click
 from . import cobranza_message
 from . import cobranza_message_post
 from . import cobranza_message_conversation
@@ -46,7 +47,6 @@ from . import sms_tracker
 from . import mail_mail
 from . import link_tracker
 from . import link_tracker_click
-from . import cobranza_message_click
 from . import cobranza_alert
 from . import cobranza_dashboard_conversation
 from . import account_partial_reconcile

@@ -41,6 +41,8 @@ class CobranzaMessage(models.Model):
     # Listed before the inbound messages they extend (earlier parents come first): how a
     # reply is understood and acted on, its resolution, the alerts and the negotiation.
     _inherit = ["cobranza.message.resolution", "cobranza.message.alert",
+                # pay links tracked: before the channels whose statement context it extends
+                "cobranza.message.click",
                 "cobranza.message.sender", "cobranza.message.channels",
                 "cobranza.message.answer", "cobranza.message.status",
                 # a file read as a proof of payment before any other reading of a reply

@@ -23,10 +23,10 @@ class CobranzaMessageAnswer(models.AbstractModel):
     # ``meta_api.check_interactive``); a document answer's invoices are its ``move_ids``.
     content = fields.Json(readonly=True, copy=False)
     answer_to_id = fields.Many2one(
-        "cobranza.message", string="Answer To", readonly=True, index="btree_not_null",
+        "cobranza.message", readonly=True, index="btree_not_null",
         help="The customer's message this one answers: WhatsApp shows it as a reply to it.")
     auto_answer = fields.Boolean(
-        string="Automatic Answer", readonly=True,
+        readonly=True,
         help="Written and sent by the automation, not by a person.")
 
     # === MESSAGES FOR A PURPOSE AND FREE-FORM REPLIES === #

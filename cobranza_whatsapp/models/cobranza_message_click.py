@@ -4,7 +4,7 @@ from ..tools import click
 from .account_move import CLICK_CONTEXT
 
 
-class CobranzaMessage(models.Model):
+class CobranzaMessageClick(models.AbstractModel):
     """A message's pay links are short URLs of Odoo's link tracker that name the message
     (``/r/<code>/c/<message>``): a click is recorded on it, and so on its template, channel,
     level and A/B variant. Every channel goes through here: the WhatsApp template values
@@ -13,7 +13,8 @@ class CobranzaMessage(models.Model):
     the message is created). The company's switch (``cobranza_click_tracking``) sends the
     plain links instead."""
 
-    _inherit = "cobranza.message"
+    _name = "cobranza.message.click"
+    _description = "Collection Message Pay-Link Clicks"
 
     click_count = fields.Integer(
         string="Clicks", compute="_compute_click_count",
