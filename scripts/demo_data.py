@@ -37,6 +37,18 @@ def build_demo(env):
     env.ref("base.user_admin").write({"lang": "es_419", "tz": "America/Lima"})
     company.partner_id.lang = "es_419"  # the automation's notes are in the company's language
     env["ir.config_parameter"].set_param("account_payment.enable_portal_payment", "True")
+    # How customers pay: what the automatic "¿a qué cuenta deposito?" answer tells.
+    if not company.partner_id.bank_ids:
+        bank = env["res.bank"].create({"name": "Banco de Crédito del Perú", "bic": "BCPLPEPL"})
+        env["res.partner.bank"].create({
+            "partner_id": company.partner_id.id, "bank_id": bank.id,
+            "acc_number": "193-1234567-0-89", "currency_id": pen.id,
+            "allow_out_payment": True,
+        })
+    company.cobranza_how_to_pay_text = (
+        "Puede pagar por transferencia o depósito a nuestra cuenta del BCP, por Yape o Plin "
+        "al 987 654 321, o en línea con tarjeta desde el enlace de cada factura. Envíenos "
+        "la constancia por este chat.")
 
     account = env["cobranza.whatsapp.account"].search([("company_id", "=", company.id)],
                                                        limit=1)
@@ -64,6 +76,8 @@ def build_demo(env):
     stats = env["cobranza.cadence"]._run(company, now=run_at, today=run_at.date())
     print(f"Cadence (as of {run_at:%A %Y-%m-%d %H:%M} UTC): {stats}")  # noqa: T201
     sent = env["cobranza.message"]._process_queue(now=run_at + datetime.timedelta(hours=2))
+    # The customers who wrote back get their automatic answers now (and tap their options).
+    env["cobranza.message"]._process_queue()
     queued = env["cobranza.message"].search_count([("state", "=", "queued")])
     print(f"Sender: {sent} messages processed, {queued} waiting for their contact window")  # noqa: T201
 

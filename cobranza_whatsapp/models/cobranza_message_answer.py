@@ -183,7 +183,10 @@ class CobranzaMessageAnswer(models.AbstractModel):
     def _trigger_sender(self):
         """Wake the send cron (as ``sms`` does for its queue): a message queued by a request
         goes out in a moment, posted from the cron's own transaction, once."""
-        self.env.ref("cobranza_whatsapp.ir_cron_send")._trigger()
+        senders = self.env["ir.cron"].sudo().search([
+            ("model_id.model", "=", "cobranza.message"), ("code", "=", "model._cron_send()")])
+        for cron in senders or self.env.ref("cobranza_whatsapp.ir_cron_send"):
+            cron._trigger()
 
     def _note_reply_on_customer(self):
         """The answer, once Meta took it, on the customer's timeline (and, for an automatic

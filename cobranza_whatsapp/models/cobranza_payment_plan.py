@@ -193,9 +193,10 @@ class CobranzaPaymentPlan(models.Model):
         risk = partner.commercial_partner_id.with_company(company).cobranza_risk or "low"
         if company[f"cobranza_plan_risk_{risk}"]:
             return []
+        labels = dict(partner._fields["cobranza_risk"]._description_selection(self.env))
         return [self.env._(
             "Customers with %(risk)s risk do not qualify for a payment plan (Settings).",
-            risk=risk)]
+            risk=labels.get(risk, risk).lower())]
 
     @api.model
     def _min_instalment(self, company, currency):

@@ -4,7 +4,7 @@ import zlib
 from odoo import api, models
 from odoo.addons.sms.tools.sms_api import SmsApiBase
 
-from ..tools import meta_api
+from ..tools import graph_api, meta_api
 
 # What simulated customers answer (in Spanish, like the demo's customers): one of each
 # intent the replies are read for, so the demo shows every path of the work queue.
@@ -77,7 +77,24 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
         }]}
         self.env["cobranza.message"]._apply_statuses(
             [event for event in meta_api.parse_webhook(payload) if event["kind"] == "status"])
+        self._simulate_clicks(messages)
         self._simulate_replies(messages, now + 60)
+
+    @api.model
+    def _simulate_clicks(self, messages):
+        """Half the simulated customers who read a reminder open its pay link, as a click
+        through the pay link's tracker (``link.tracker.click``), so the demo's funnel goes
+        from read to clicked to paid."""
+        Click = self.env["link.tracker.click"].sudo()
+        for message in messages.filtered(lambda m: m.state == "read" and m.kind == "template"
+                                         and m.company_id.cobranza_click_tracking):
+            if zlib.crc32(("click:" + message.wamid).encode()) % 2:
+                continue
+            tracker = self.env["link.tracker"].sudo().search(
+                [("cobranza_move_id", "in", message.move_ids.ids)], limit=1)
+            if tracker:
+                Click.add_click(tracker.code, ip="198.51.100.7", country_code=False,
+                                cobranza_message_id=message.id)
 
     @api.model
     def _simulate_replies(self, messages, timestamp):
@@ -96,8 +113,14 @@ class CobranzaWhatsappSandbox(models.AbstractModel):
                 # Most customers tap one of the options an automatic answer offers.
                 reply = self._simulated_tap(message, draw)
             elif message.kind == "template" and draw % 100 < account.sandbox_reply_rate:
-                reply = {"type": "text", "text": {
-                    "body": SIMULATED_REPLIES[(draw // 100) % len(SIMULATED_REPLIES)]}}
+                text = SIMULATED_REPLIES[(draw // 100) % len(SIMULATED_REPLIES)]
+                reply = {"type": "text", "text": {"body": text}}
+                if text == SIMULATED_REPLIES[0]:
+                    # The one who paid sends the receipt: a proof of payment to verify.
+                    reply = {"type": "image", "image": {
+                        "id": graph_api.SANDBOX_RECEIPT + message.wamid[-12:],
+                        "mime_type": "image/png", "sha256": "sandbox",
+                        "caption": "Ya pagué ayer por transferencia, aquí el comprobante"}}
             else:
                 continue  # nobody answers a plain answer or a document
             if not reply:

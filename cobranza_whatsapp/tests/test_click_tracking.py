@@ -391,6 +391,28 @@ class TestClickFunnel(ClickCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestSandboxClicks(ClickCommon):
+
+    def test_the_sandbox_customers_open_the_links_of_messages_they_read(self):
+        """The demo's funnel: some simulated customers who read a reminder open its pay
+        link; a click is only ever on a read message, credited to it."""
+        self.wa_account.write({"mode": "sandbox", "sandbox_reply_rate": 0})
+        for index in range(20):
+            partner = self._customer(f"Cliente {index}", f"+51 9{index + 40} 222 333", self.pe)
+            self._invoice(partner, 100.0 + index, days_overdue=4)
+        self.run_cadence()
+        messages = self.env["cobranza.message"].search([("direction", "=", "out")])
+        messages.write({"scheduled_at": fields.Datetime.now() - datetime.timedelta(minutes=1)})
+        self.env["cobranza.message"]._process_queue()
+        clicks = self.env["link.tracker.click"].search(
+            [("cobranza_message_id", "in", messages.ids)])
+        self.assertTrue(clicks, "about half the readers click")
+        self.assertEqual(set(clicks.cobranza_message_id.mapped("state")), {"read"})
+        self.assertLess(len(clicks.cobranza_message_id),
+                        len(messages.filtered(lambda m: m.state == "read")) + 1)
+
+
+@tagged("post_install", "-at_install")
 class TestClickUninstall(ClickCommon):
 
     def test_uninstalling_removes_the_pay_link_trackers(self):

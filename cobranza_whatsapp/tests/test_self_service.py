@@ -36,6 +36,11 @@ def _invoice(ref, amount, due, move_id=1, url="https://x.test/my/invoices/1?acce
 # === WITHOUT A DATABASE: tools/self_service.py === #
 
 
+def answer_of(inbound):
+    """The automatic answer to a customer's message."""
+    return inbound.search([("answer_to_id", "=", inbound.id)], limit=1)
+
+
 @tagged("post_install", "-at_install")
 class TestBalanceText(BaseCase):
     def test_overdue_apart_credits_netted(self):
@@ -266,8 +271,10 @@ class TestBalance(SelfServiceCommon):
         self.assertLess(body.index("*Invoices not yet due*"), body.index(not_due.name))
         self.assertIn(f"{overdue.name}: $200.00 USD, overdue since Nov 14, 2026", body)
         self.assertIn(f"{not_due.name}: $500.00 USD, due Nov 28, 2026", body)
+        answer = answer_of(inbound)
         for move in overdue | not_due:
-            self.assertIn(f"Pay: {move._cobranza_pay_url()}", body)
+            # The pay link as the message carries it: its tracked short URL (link_tracker).
+            self.assertIn(f"Pay: {move._cobranza_pay_url(answer)}", body)
         self.assertIn(f"Credit note {credit_note.name}: -$50.00 USD", body)
         self.assertIn(f"Payment {payment.move_id.name} not yet applied: -$30.00 USD", body)
         # The total is the customer's receivable as Odoo counts it.
@@ -357,7 +364,7 @@ class TestInvoiceCopy(SelfServiceCommon):
         self.assertEqual(sent[0]["context"], {"message_id": inbound.wamid})
         document = sent[0]["document"]
         self.assertEqual(document["filename"], move.name.replace("/", "_") + ".pdf")
-        self.assertIn(move._cobranza_pay_url(), document["caption"])
+        self.assertIn(move._cobranza_pay_url(answer_of(inbound)), document["caption"])
         self.assertIn(document["id"], self.mock.media_ids, "the PDF was uploaded to Meta")
         self.assert_answered(inbound)
 
@@ -420,7 +427,8 @@ class TestHowToPay(SelfServiceCommon):
         self.assertIn("• BCP · Account 191-1234567-0-12 · CCI 00219100123456701234 · Holder: "
                       f"{self.company.name}", body)
         self.assertIn("*Online, with Pagos en línea*", body)
-        self.assertIn(f"{move.name} ($300.00 USD): {move._cobranza_pay_url()}", body)
+        self.assertIn(f"{move.name} ($300.00 USD): {move._cobranza_pay_url(answer_of(inbound))}",
+                      body)
         self.assert_answered(inbound)
 
     def test_only_the_companys_text(self):

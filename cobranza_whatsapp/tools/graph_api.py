@@ -18,7 +18,7 @@ import uuid
 import requests
 import urllib3
 
-from . import meta_api
+from . import meta_api, sample_document
 from .i18n import _lt
 
 DEFAULT_TIMEOUT = 10
@@ -293,6 +293,10 @@ class GraphApi:
                              json={"messaging_product": "whatsapp", "pin": str(pin)})
 
 
+# The media ids of the receipts the sandbox's simulated customers send.
+SANDBOX_RECEIPT = "sandbox-receipt-"
+
+
 class SandboxGraphApi(GraphApi):
     """Meta's answers, simulated: nothing leaves the server.
 
@@ -344,5 +348,7 @@ class SandboxGraphApi(GraphApi):
         return {"success": True}
 
     def download_media(self, media_id):
-        """The sandbox's customers send no real files."""
+        """A simulated customer's transfer receipt (a PNG drawn here); no other file."""
+        if str(media_id).startswith(SANDBOX_RECEIPT):
+            return sample_document.receipt_png(str(media_id)), "image/png"
         return None, None

@@ -30,3 +30,21 @@ def example_invoice_pdf(company_name, title="Invoice", lines=()):
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def receipt_png(reference):
+    """A transfer receipt as a simulated customer photographs it (the sandbox's proofs of
+    payment): a PNG with the bank's lines, no real data."""
+    from PIL import Image, ImageDraw  # noqa: PLC0415 - Odoo's own dependency, needed here only
+
+    image = Image.new("RGB", (420, 260), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 420, 48), fill=(0, 61, 121))
+    draw.text((16, 16), "Banco de Ejemplo - Constancia de transferencia", fill="white")
+    lines = ("Operacion exitosa", f"Nro. de operacion: {reference[-8:].upper()}",
+             "Cuenta destino: Distribuidora Andina", "Fecha: hoy", "Simulado (sandbox)")
+    for index, line in enumerate(lines):
+        draw.text((16, 70 + index * 34), line, fill=(30, 30, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
