@@ -91,6 +91,9 @@ def main():
     parser.add_argument("--invoice", type=int, required=True, help="an overdue invoice's id")
     parser.add_argument("--partner", type=int, required=True, help="a customer's id")
     parser.add_argument("--reply", type=int, help="a reply's id (one that needs a person)")
+    parser.add_argument("--answered", type=int,
+                        help="a reply the product answered by itself (its conversation)")
+    parser.add_argument("--proof", type=int, help="a proof of payment's id")
     parser.add_argument("--tab", default="Cobranza",
                         help="the collections tab's label in the admin's language")
     args = parser.parse_args()
@@ -123,6 +126,14 @@ def main():
             browser.shot(
                 f"{args.url}/odoo/action-cobranza_whatsapp.cobranza_message_action/{args.reply}",
                 os.path.join(out, "reply-conversation.png"))
+        if args.answered:
+            browser.shot(
+                f"{args.url}/odoo/action-cobranza_whatsapp.cobranza_message_action/"
+                f"{args.answered}", os.path.join(out, "automatic-answer.png"))
+        if args.proof:
+            browser.shot(
+                f"{args.url}/odoo/action-cobranza_whatsapp.cobranza_payment_proof_action/"
+                f"{args.proof}", os.path.join(out, "proof-of-payment.png"))
     finally:
         browser.close()
     print(f"Screenshots in {out}")
