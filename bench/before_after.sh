@@ -24,6 +24,7 @@ mkdir -p "$out"
 if [ ! -d "$before" ]; then
     git -C "$ROOT" worktree add --detach "$before" "$short" >/dev/null
 fi
+mkdir -p "$before/var"  # older revisions' benchmarks expect it
 # Both sides use this checkout's virtualenv (the same Odoo and libraries).
 export VENV LINT_VENV
 

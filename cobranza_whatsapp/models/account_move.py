@@ -370,9 +370,9 @@ class AccountMove(models.Model):
         if not message or not message._cobranza_tracks_clicks() or \
                 message.company_id != self.company_id:
             return plain
-        tracker = self.env["link.tracker"].sudo()._cobranza_for_move(
+        code = self.env["link.tracker"].sudo()._cobranza_code_for_move(
             self, f"{self.get_base_url().rstrip('/')}/{plain}")
-        return click.tracked_path(tracker.code, message.id)
+        return click.tracked_path(code, message.id)
 
     def _cobranza_prefetch_pay_trackers(self):
         """Make (or find) the pay links' trackers of these invoices at once, for a batch of

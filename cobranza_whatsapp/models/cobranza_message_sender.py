@@ -171,7 +171,7 @@ class CobranzaMessageSender(models.AbstractModel):
         self.fetch(["partner_id", "move_ids", "template_id", "level_id", "channel", "company_id"])
         self.move_ids.fetch(["payment_state", "amount_residual", "amount_total", "state",
                              "currency_id", "name", "access_token", "invoice_date_due", "date",
-                             "move_type"])
+                             "move_type", "company_id"])
         self.move_ids._cobranza_ensure_tokens()
         self.filtered(lambda m: m.direction == "out" and m.company_id.cobranza_click_tracking) \
             .move_ids._cobranza_prefetch_pay_trackers()

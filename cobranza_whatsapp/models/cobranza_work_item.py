@@ -114,7 +114,9 @@ class CobranzaWorkItem(models.Model):
                         WHERE answer.partner_id = msg.partner_id AND answer.direction = 'out'
                           AND answer.id > msg.id
                           AND answer.channel IN ('whatsapp', 'call')
-                          AND answer.state != 'cancelled' AND answer.level_id IS NULL)
+                          AND answer.state != 'cancelled' AND answer.level_id IS NULL
+                          -- "a person will contact you" is no person's answer
+                          AND answer.auto_answer IS NOT TRUE)
                         OR COALESCE((SELECT %(reply_handoff)s FROM res_partner hp
                                       WHERE hp.id = msg.partner_id), FALSE))
                 UNION ALL

@@ -31,10 +31,18 @@ class LinkTracker(models.Model):
         move.ensure_one()
         known = self.env.cr.precommit.data.get(TRACKERS_KEY, {}).get((move.id, url))
         if known:
-            return self.browse(known)
+            return self.browse(known[0])
         tracker = self.search([("cobranza_move_id", "=", move.id), ("url", "=", url)],
                               order="id", limit=1)
         return tracker or self._cobranza_create([(move, url)])
+
+    @api.model
+    def _cobranza_code_for_move(self, move, url):
+        """The short code of `move`'s pay link `url`: from what the batch made or found
+        (link_tracker computes a tracker's code with a query of its own), else its
+        tracker's."""
+        known = self.env.cr.precommit.data.get(TRACKERS_KEY, {}).get((move.id, url))
+        return known[1] if known else self._cobranza_for_move(move, url).code
 
     @api.model
     def _cobranza_for_moves(self, targets):
@@ -47,18 +55,25 @@ class LinkTracker(models.Model):
         wanted = {(move.id, url): move for move, url in targets if (move.id, url) not in known}
         if not wanted:
             return
+        found = {}
         for tracker in self.search_fetch(
                 [("cobranza_move_id", "in", list({key[0] for key in wanted})),
                  ("url", "in", list({key[1] for key in wanted}))],
                 ["cobranza_move_id", "url"], order="id"):
-            known.setdefault((tracker.cobranza_move_id.id, tracker.url), tracker.id)
+            found.setdefault((tracker.cobranza_move_id.id, tracker.url), tracker.id)
         missing = [(move, url) for (move_id, url), move in wanted.items()
-                   if (move_id, url) not in known]
+                   if (move_id, url) not in found]
         if missing:
             for (move, url), tracker in zip(missing, self._cobranza_create(missing),
                                             strict=True):
-                known[(move.id, url)] = tracker.id
-        self.browse(list(known.values())).fetch(["code"])
+                found[(move.id, url)] = tracker.id
+        # Each tracker's code (link_tracker's newest for it), in one query.
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT ON (link_id) link_id, code FROM link_tracker_code "
+            "WHERE link_id = ANY(%s) ORDER BY link_id, id DESC", list(found.values())))
+        codes = dict(self.env.cr.fetchall())
+        for key, tracker_id in found.items():
+            known[key] = (tracker_id, codes.get(tracker_id))
 
     @api.model
     def _cobranza_create(self, targets):

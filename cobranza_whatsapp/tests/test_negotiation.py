@@ -233,6 +233,10 @@ class TestNegotiation(LiveAccountCommon):
         answer = self.sent()[before:]
         self.assertEqual([m["type"] for m in answer], ["text"])
         self.assertIn("A person from our team will contact you", answer[0]["text"]["body"])
+        # Told that a person will call, the reply still waits in the work queue for one
+        # (found in the demo: the automatic answer took it out).
+        self.assertTrue(self.env["cobranza.work.item"].search(
+            [("kind", "=", "reply"), ("message_id", "=", inbound.id)]))
 
     def assert_person_with_proposal(self, reason):
         before = len(self.sent())
