@@ -78,3 +78,25 @@ class TestTours(CobranzaCommon, HttpCase):
             "date": fields.Date.today() + datetime.timedelta(days=3)})
         self.start_tour(f"/odoo/res.partner/{self.customer.id}", "cobranza_sales_tour",
                         login=self.sales_rep.login)
+
+    def _proof(self):
+        """The customer's photo of the transfer, as the sandbox's customers send it."""
+        reply = self.env["cobranza.message"].sudo()._receive(self.wa_account, {
+            "from": "51987654321", "text": "ya pagué 300", "message_id": "wamid.TOURPROOF",
+            "type": "image", "media": {"id": "sandbox-receipt-TOUR01", "mime_type": "image/png"}})
+        proof = self.env["cobranza.payment.proof"].sudo().search(
+            [("message_id", "=", reply.id)])
+        self.assertEqual(proof.state, "pending", reply.action_taken)
+        return proof
+
+    def test_accountant_confirms_a_proof_of_payment(self):
+        proof = self._proof()
+        self.start_tour("/odoo", "cobranza_proof_tour", login=self.accountant.login)
+        self.assertEqual(proof.state, "confirmed")
+        self.assertEqual(self.move.payment_state in ("paid", "in_payment"), True)
+
+    def test_collector_sees_a_proof_and_cannot_decide_it(self):
+        proof = self._proof()
+        self.start_tour("/odoo", "cobranza_proof_collector_tour",
+                        login=self.collector_es.login)
+        self.assertEqual(proof.state, "pending")

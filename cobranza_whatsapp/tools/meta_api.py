@@ -415,6 +415,16 @@ def _check_ids(ids, limit, what):
             raise PayloadError(_lt("An interactive message ID cannot start or end with a space."))
 
 
+def _framed(interactive, header, footer):
+    """An interactive message with its optional text header and footer, checked."""
+    if header:
+        interactive["header"] = {"type": "text", "text": header}
+    if footer:
+        interactive["footer"] = {"text": footer}
+    check_interactive(interactive)
+    return interactive
+
+
 def reply_buttons(body, buttons, *, header=None, footer=None):
     """Meta's ``interactive`` object of a reply-buttons message: `buttons` are (id, title)
     pairs, one to three; the customer's tap comes back as an inbound ``button_reply``
@@ -422,12 +432,7 @@ def reply_buttons(body, buttons, *, header=None, footer=None):
     interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": [
         {"type": "reply", "reply": {"id": button_id, "title": title}}
         for button_id, title in buttons]}}
-    if header:
-        interactive["header"] = {"type": "text", "text": header}
-    if footer:
-        interactive["footer"] = {"text": footer}
-    check_interactive(interactive)
-    return interactive
+    return _framed(interactive, header, footer)
 
 
 def list_message(body, button, sections, *, header=None, footer=None):
@@ -442,12 +447,7 @@ def list_message(body, button, sections, *, header=None, footer=None):
     }}
     if len(sections) == 1 and not sections[0][0]:
         del interactive["action"]["sections"][0]["title"]
-    if header:
-        interactive["header"] = {"type": "text", "text": header}
-    if footer:
-        interactive["footer"] = {"text": footer}
-    check_interactive(interactive)
-    return interactive
+    return _framed(interactive, header, footer)
 
 
 def check_interactive(interactive):

@@ -210,3 +210,71 @@ registry.category("web_tour.tours").add("cobranza_sales_tour", {
         noErrorDialog,
     ],
 });
+
+// An accountant verifies a proof of payment the customer sent on WhatsApp: from the
+// Collections app's Proofs of Payment, Confirm opens Odoo's Register Payment with the amount
+// the customer wrote, and the payment confirms the proof.
+registry.category("web_tour.tours").add("cobranza_proof_tour", {
+    steps: () => [
+        ...stepUtils.goToAppSteps("cobranza_whatsapp.menu_cobranza_app", "Open Collections"),
+        {
+            content: "Open Proofs of Payment",
+            trigger: ".o_main_navbar [data-menu-xmlid='cobranza_whatsapp.menu_cobranza_app_payment_proofs']",
+            run: "click",
+        },
+        {
+            content: "The customer's proof waits to be verified",
+            trigger: ".o_list_view .o_data_row:contains('María Quispe') td[name='partner_id']",
+            run: "click",
+        },
+        {
+            content: "The customer's words and the file are on the proof",
+            trigger: ".o_form_view .o_field_widget[name='caption']:contains('ya pagué 300')",
+        },
+        {
+            content: "Confirm: the payment is in the bank",
+            trigger: ".o_form_statusbar button[name='action_confirm']",
+            run: "click",
+        },
+        {
+            content: "Odoo's Register Payment opens with the amount the customer wrote",
+            trigger: ".modal .o_field_widget[name='amount'] input:value(300.00)",
+        },
+        {
+            content: "Create the payment",
+            trigger: ".modal button[name='action_create_payments']",
+            run: "click",
+        },
+        {
+            content: "The payment is registered: the wizard closed (the test checks the proof)",
+            trigger: "body:not(:has(.modal)) .o_action_manager",
+        },
+        noErrorDialog,
+    ],
+});
+
+// A collector sees the proof, and cannot decide it: that is an accountant's.
+registry.category("web_tour.tours").add("cobranza_proof_collector_tour", {
+    steps: () => [
+        ...stepUtils.goToAppSteps("cobranza_whatsapp.menu_cobranza_app", "Open Collections"),
+        {
+            content: "Open Proofs of Payment",
+            trigger: ".o_main_navbar [data-menu-xmlid='cobranza_whatsapp.menu_cobranza_app_payment_proofs']",
+            run: "click",
+        },
+        {
+            content: "Open the customer's proof",
+            trigger: ".o_list_view .o_data_row:contains('María Quispe') td[name='partner_id']",
+            run: "click",
+        },
+        {
+            content: "It is being verified, and there is no Confirm or Reject for a collector",
+            trigger: ".o_form_view .o_field_widget[name='state'] .o_arrow_button_current[data-value='pending']",
+        },
+        {
+            content: "No decision button",
+            trigger: "body:not(:has(button[name='action_confirm'])):not(:has(button[name='action_reject']))",
+        },
+        noErrorDialog,
+    ],
+});
