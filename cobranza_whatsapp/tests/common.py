@@ -24,6 +24,14 @@ def allow_api_host(env, url):
     return [entry]
 
 
+def render_pdfs_offline(env):
+    """Real PDF rendering in a test without wkhtmltopdf fetching the report's assets from
+    this Odoo: under Odoo's own runner the HTTP server does not answer while a test runs, and
+    wkhtmltopdf, which has no timeout, would wait for ever. A closed port makes it give up at
+    once; Odoo keeps the PDF it made (exit code 1)."""
+    env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
+
+
 class CobranzaCommon(AccountTestInvoicingCommon):
     """A company with the default cadence, a sandbox account and a few customers."""
 

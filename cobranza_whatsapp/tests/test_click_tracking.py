@@ -13,7 +13,7 @@ from odoo.tests import BaseCase, HttpCase, tagged
 
 from .. import uninstall_hook
 from ..tools import click, kpi
-from .common import NOW, GraphMockCase, LiveAccountCommon
+from .common import NOW, GraphMockCase, LiveAccountCommon, render_pdfs_offline
 
 D = datetime.date
 T = datetime.datetime
@@ -216,6 +216,7 @@ class TestClickTracking(ClickCommon):
         self.run_cadence()
         message = self.messages_for(self.customer)
         message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        render_pdfs_offline(self.env)
         self.env["cobranza.message"].with_context(force_report_rendering=True)._process_queue()
         self.assertEqual(message.state, "sent", message.error_message)
         body = self.mock.sent_messages()[0]["template"]["components"][1]["parameters"]

@@ -8,7 +8,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..tools import meta_api, poster, rate
-from .common import NOW, CobranzaCommon, LiveAccountCommon
+from .common import NOW, CobranzaCommon, LiveAccountCommon, render_pdfs_offline
 
 
 @tagged("post_install", "-at_install")
@@ -86,6 +86,7 @@ class TestSender(LiveAccountCommon):
         message = self.messages_for(self.customer)
         self.assertEqual(message.move_ids, a | b)
         message.scheduled_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        render_pdfs_offline(self.env)
         self.env["cobranza.message"].with_context(force_report_rendering=True)._process_queue()
         self.assertEqual(message.state, "sent", message.error_message)
         upload = next(r for r in self.mock.requests if r["path"].endswith("/media"))
