@@ -112,7 +112,8 @@ class CobranzaMessageAnswer(models.AbstractModel):
         try:
             if document_moves:
                 kind = "document"
-                meta_api.build_document_payload("0", {"link": "-"}, caption=body or None)
+                if body:
+                    meta_api.check_caption(body)
             elif buttons or sections:
                 kind = "interactive"
                 content = meta_api.reply_buttons(body, buttons, header=header, footer=footer) \

@@ -505,6 +505,11 @@ def build_interactive_payload(to, interactive, reply_to=None):
     return payload
 
 
+def check_caption(caption):
+    """Meta's limit of a document's caption, raised as PayloadError."""
+    _check_length(caption, INTERACTIVE_LIMITS["caption"], _lt("The caption"))
+
+
 def build_document_payload(to, document, caption=None, reply_to=None):
     """A document message: ``document`` holds the uploaded media ``id`` (or a ``link``)
     and the ``filename`` the customer sees."""
@@ -512,7 +517,7 @@ def build_document_payload(to, document, caption=None, reply_to=None):
         raise PayloadError(_lt("A document message needs the uploaded file."))
     document = dict(document)
     if caption:
-        _check_length(caption, INTERACTIVE_LIMITS["caption"], _lt("The caption"))
+        check_caption(caption)
         document["caption"] = caption
     payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                "type": "document", "document": document}
