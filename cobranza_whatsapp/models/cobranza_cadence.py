@@ -84,6 +84,9 @@ class CobranzaCadence(models.AbstractModel):
                                                  now, context)
             for key, value in batch_stats.items():
                 stats[key] += value
+            # What a batch read and wrote stays out of the cache of the next ones: a run's
+            # memory is a batch's, whatever the number of invoices (flushed first).
+            self.env.invalidate_all()
             if auto_commit:
                 self.env["ir.cron"]._commit_progress(len(batch))
         _logger.info("Cadence for %s: %s", company.name, stats)
@@ -300,7 +303,8 @@ class CobranzaCadence(models.AbstractModel):
                 round(probability * 100), self._factors_text(factors, labels))
         partners._cobranza_store_scores(scores)
         customers = {}
-        schedule = context.setdefault("customer_schedule", {})
+        # This batch's customers only: the run keeps no per-customer state across batches.
+        schedule = context["customer_schedule"] = {}
         for partner in partners:
             # The scores just computed, the overrides first (the rule of the risk and type
             # computes), without reading back what was just written.
