@@ -56,19 +56,25 @@ def main():
         for label in ("first run (every customer gets its step)",
                       "second run (the levels deferred by the first)"):
             queries_before = cr.sql_log_count
+            cpu_before = cpu_seconds(cr)
             started = time.monotonic()
             stats = env["cobranza.cadence"]._run(company, now=now, today=now.date())
             elapsed = time.monotonic() - started
-            runs.append((label, elapsed, cr.sql_log_count - queries_before, stats))
+            cpu = [after - before for after, before in zip(cpu_seconds(cr), cpu_before,
+                                                           strict=True)]
+            runs.append((label, elapsed, cr.sql_log_count - queries_before, stats, cpu))
             env.invalidate_all()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         cr.rollback()  # leave the database as generated, for --reuse
     print(f"machine: {machine()}")
-    for label, elapsed, queries, stats in runs:
+    for label, elapsed, queries, stats, cpu in runs:
         evaluated = stats["invoices"]
         print(f"cadence {label}: {elapsed:.2f}s for {evaluated} open invoices of "
               f"{stats['customers']} customers")
         print(f"  invoices evaluated per second: {evaluated / elapsed:,.0f}")
+        print(f"  CPU: {cpu[0]:.2f}s Python + {cpu[1]:.2f}s PostgreSQL = "
+              f"{(cpu[0] + cpu[1]) * 1e6 / max(evaluated, 1):.0f} us per invoice (the figure "
+              f"a busy machine moves least)")
         print(f"  SQL queries: {queries} ({queries * 1000 / max(evaluated, 1):.1f} per 1,000 "
               f"invoices)")
         print(f"  steps {stats['steps']}, messages queued {stats['messages']}, hand-offs "
@@ -76,6 +82,20 @@ def main():
     print(f"memory with Odoo loaded, before the runs (max RSS): {loaded_rss / 1024:.0f} MiB")
     print(f"peak memory of the benchmark process (max RSS): {rss / 1024:.0f} MiB")
     return None
+
+
+def cpu_seconds(cr):
+    """CPU seconds used so far by this process and by its PostgreSQL backend (read from
+    /proc: the server runs on this machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cr.execute("SELECT pg_backend_pid()")
+    try:
+        with open(f"/proc/{cr.fetchone()[0]}/stat", encoding="ascii") as handle:
+            fields_ = handle.read().rsplit(")", 1)[1].split()
+        backend = (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        backend = 0.0
+    return usage.ru_utime + usage.ru_stime, backend
 
 
 def scale(sizes, args):

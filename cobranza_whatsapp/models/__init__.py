@@ -15,6 +15,7 @@ from . import cobranza_ab_experiment
 from . import cobranza_step
 from . import cobranza_cadence_contact_time
 from . import cobranza_cadence_escalation
+from . import cobranza_cadence_queue
 from . import cobranza_cadence
 from . import cobranza_message_sender
 from . import cobranza_message_channels

@@ -35,7 +35,8 @@ class CobranzaCadence(models.AbstractModel):
     """
 
     _name = "cobranza.cadence"
-    _inherit = ["cobranza.cadence.contact.time", "cobranza.cadence.escalation"]
+    _inherit = ["cobranza.cadence.contact.time", "cobranza.cadence.escalation",
+                "cobranza.cadence.queue"]
     _description = "Collection Cadence"
 
     # === CRON ENTRY POINT === #
@@ -398,7 +399,7 @@ class CobranzaCadence(models.AbstractModel):
             message_vals.append(self._message_values(company, step, level, invoice_ids, now,
                                                      context, discounts))
         if message_vals:
-            messages = self.env["cobranza.message"].create(message_vals)
+            messages = self._queue_messages(message_vals)
             stats["messages"] += len(messages)
         self._mark_reached(inserted, handoffs, level_by_id, now)
         self._log_escalations(steps, inserted, level_by_id)

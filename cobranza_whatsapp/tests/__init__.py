@@ -30,6 +30,7 @@ from . import test_webhook
 from . import test_work_queue
 from . import test_meta_errors
 from . import test_cadence_orm
+from . import test_cadence_queue
 from . import test_receivable
 from . import test_graph_mock_strict
 from . import test_meta_setup
