@@ -51,6 +51,10 @@ EXPECTED = {
     "cobranza.payment.notification": {"accountant": "rw", "collector": "r", "manager": "r"},
     "cobranza.webhook.event": {"manager": "r"},
     "cobranza.work.item": {"collector": "r", "manager": "r"},
+    # Accountants decide proofs of payment; collectors see them.
+    "cobranza.payment.proof": {"accountant": "rw", "collector": "r", "manager": "r"},
+    "cobranza.alert": {"collector": "r", "manager": "ru"},
+    "cobranza.kpi.alert": {"manager": "rwcu"},
 }
 
 # The collection fields every internal user reads and only collectors change.
@@ -121,6 +125,13 @@ class AccessCommon(CobranzaCommon):
         env.flush_all()
         work_item = env["cobranza.work.item"].search([("move_id", "=", move.id)], limit=1)
         assert work_item, "the hand-off puts the invoice in the work queue"
+        proof = env["cobranza.payment.proof"].sudo().create({
+            "company_id": company.id, "partner_id": move.partner_id.id,
+            "move_ids": [Command.set(move.ids)], "checksum": f"access-{company.id}"})
+        alert = env["cobranza.alert"].sudo().create({
+            "company_id": company.id, "kind": "dispute", "key": f"access-{company.id}",
+            "move_id": move.id})
+        kpi_alert = env["cobranza.kpi.alert"].sudo().create({"company_id": company.id})
         return {
             "cobranza.message": message,
             "cobranza.whatsapp.account": account,
@@ -131,6 +142,9 @@ class AccessCommon(CobranzaCommon):
             "cobranza.payment.notification": notification,
             "cobranza.webhook.event": env["cobranza.webhook.event"].browse(event_ids),
             "cobranza.work.item": work_item,
+            "cobranza.payment.proof": proof,
+            "cobranza.alert": alert,
+            "cobranza.kpi.alert": kpi_alert,
         }
 
     @contextlib.contextmanager
@@ -148,7 +162,8 @@ class AccessCommon(CobranzaCommon):
 @tagged("post_install", "-at_install")
 class TestAccessRights(AccessCommon):
 
-    READ_FIELD = {"cobranza.work.item": "kind", "cobranza.whatsapp.account": "name",
+    READ_FIELD = {"cobranza.work.item": "kind", "cobranza.alert": "kind", "cobranza.kpi.alert": "kpi",
+                  "cobranza.whatsapp.account": "name",
                   "cobranza.whatsapp.template": "name", "cobranza.level": "name"}
     WRITE_VALUES = {
         "cobranza.message": {"body": "edited"},
@@ -160,6 +175,10 @@ class TestAccessRights(AccessCommon):
         # What a person may fix on a notification to review (the rest is the sender's).
         "cobranza.payment.notification": {"journal_id": False},
         "cobranza.webhook.event": {"attempts": 1},
+        # The one thing a person writes on a proof (the rest is the customer's).
+        "cobranza.payment.proof": {"reason": "edited"},
+        "cobranza.alert": {"amount": 1.0},
+        "cobranza.kpi.alert": {"threshold": 20.0},
     }
 
     def create_values(self, model):
@@ -179,6 +198,10 @@ class TestAccessRights(AccessCommon):
                                       "amount_total": 50.0},
             "cobranza.payment.notification": {"external_id": "evt-created"},
             "cobranza.webhook.event": {"key": "created", "kind": "status"},
+            "cobranza.payment.proof": {"company_id": company, "partner_id": self.customer.id,
+                                       "checksum": "created"},
+            "cobranza.alert": {"company_id": company, "kind": "dispute", "key": "created"},
+            "cobranza.kpi.alert": {"company_id": company, "kpi": "dso"},
         }.get(model)
 
     def allowed(self, operation):
