@@ -196,28 +196,40 @@ class CobranzaWhatsappTemplate(models.Model):
         self.ensure_one()
         return self.active and self.status == "approved"
 
-    def _render_params(self, values):
-        """Body parameters in placeholder order, checked against Meta's limits before sending."""
-        self.ensure_one()
-        params = []
-        for var, value in zip(self.variable_ids.sorted("position"), self._param_values(values),
-                              strict=True):
-            label = dict(var._fields["source"]._description_selection(self.env)).get(var.source)
-            params.append(meta_api.check_param(value, label))
-        return params
+    def _render_params(self, values, texts=None):
+        """Body parameters in placeholder order, checked against Meta's limits before sending.
 
-    def _render_text(self, values):
+        `texts`: the values already rendered by :meth:`_param_values` (the sender renders
+        them once for the parameters and the text)."""
+        self.ensure_one()
+        texts = self._param_values(values) if texts is None else texts
+        labels = dict(self.env["cobranza.whatsapp.template.variable"]._fields["source"]
+                      ._description_selection(self.env))
+        return [meta_api.check_param(value, labels.get(var.source))
+                for var, value in zip(self._sorted_variables(), texts, strict=True)]
+
+    def _render_text(self, values, texts=None):
         """What the customer reads, for the chatter and the preview."""
         self.ensure_one()
-        return formatting.render_body(self.body or "", self._param_values(values))
+        texts = self._param_values(values) if texts is None else texts
+        return formatting.render_body(self.body or "", texts)
 
     def _param_values(self, values):
         """Each variable's value in placeholder order, as it reads in the body."""
         return [
             formatting.fit_to_text(self.body, f"{{{{{var.position}}}}}",
                                    str(values.get(var.source) or ""))
-            for var in self.variable_ids.sorted("position")
+            for var in self._sorted_variables()
         ]
+
+    def _sorted_variables(self):
+        """The variables in placeholder order (once per sending batch)."""
+        memo = self.env.context.get("cobranza_memo")
+        if memo is None:
+            return self.variable_ids.sorted("position")
+        ids = memo.get_or(("variables", self.id),
+                          lambda: self.variable_ids.sorted("position").ids)
+        return self.variable_ids.browse(ids)
 
     # === RENDERING AND PAYLOADS === #
 
