@@ -1,6 +1,6 @@
 """Sender benchmark: drain queued WhatsApp messages against the loopback Graph API mock.
 
-    .venv/bin/python bench/bench_sender.py [--messages 20000] [--latency 0.003]
+    .venv/bin/python bench/bench_sender.py [--messages 20000] [--latency 0.003] [--reuse]
 
 Measures messages per second with one worker and with two worker processes (rate limit
 off), then checks that a configured rate is held by two workers sharing one account: the
@@ -98,6 +98,12 @@ def run_workers(database, count, limit_batches=None):
     return sum(r[0] for r in results), time.monotonic() - started
 
 
+def count_queued(database):
+    with odoo_env(database) as env:
+        env.cr.execute("SELECT count(*) FROM cobranza_message WHERE state = 'queued'")
+        return env.cr.fetchone()[0]
+
+
 def set_rate(database, rate, mock_url):
     with odoo_env(database) as env:
         env["ir.config_parameter"].set_param(  # the loopback mock, allowed as an admin would
@@ -120,10 +126,18 @@ def main():
     parser.add_argument("--rate", type=float, default=80.0,
                         help="the account's rate for the pacing check (Meta's standard: 80)")
     parser.add_argument("--database", default="cobranza_bench_sender")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database of an earlier run: its WhatsApp messages are "
+                             "queued again instead of generating the data anew")
     args = parser.parse_args()
     mock = graph_mock.GraphMock(latency=args.latency).start()
     try:
-        queued = prepare(args.database, args.messages, mock.url)
+        if args.reuse:
+            requeue(args.database)
+            set_rate(args.database, 0, mock.url)
+            queued = count_queued(args.database)
+        else:
+            queued = prepare(args.database, args.messages, mock.url)
         print(f"machine: {machine()}")
         print(f"queued WhatsApp messages: {queued}; Graph API mock latency "
               f"{args.latency * 1000:.0f} ms per call")

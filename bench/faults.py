@@ -425,16 +425,19 @@ def main():
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument("--invoices", type=int, default=20000)
+    parser.add_argument("--database-prefix", default="cobranza_faults",
+                        help="each scenario's database is this prefix and its name")
     args = parser.parse_args()
+    prefix = args.database_prefix
     print(f"machine: {machine()}")
     if args.only in (None, "kill"):
-        scenario_kill("cobranza_faults_kill", args.messages)
+        scenario_kill(f"{prefix}_kill", args.messages)
     if args.only in (None, "replay"):
-        scenario_replay("cobranza_faults_replay", args.copies)
+        scenario_replay(f"{prefix}_replay", args.copies)
     if args.only in (None, "pg-restart"):
-        scenario_pg_restart("cobranza_faults_pg", args.invoices)
+        scenario_pg_restart(f"{prefix}_pg", args.invoices)
     if args.only in (None, "lost"):
-        scenario_lost("cobranza_faults_lost", min(args.messages, 1000))
+        scenario_lost(f"{prefix}_lost", min(args.messages, 1000))
     failed = RESULTS.count(False)
     print(f"\n{len(RESULTS) - failed}/{len(RESULTS)} checks passed")
     return 1 if failed else 0

@@ -224,13 +224,22 @@ class CobranzaMessage(models.Model):
             moved |= message._move_to("sending", dict(vals, attempts=message.attempts + 1))
         return moved
 
-    def _set_sent(self, wamid=False, wa_id=False, **vals):
-        """Meta (or Odoo's SMS and mail queues) took it."""
+    def _set_sent(self, wamid=False, wa_id=False, wamids=None, **vals):
+        """Meta (or Odoo's SMS and mail queues) took it.
+
+        `wamids`: several messages Meta took at once, each one's ``(wamid, wa_id)`` by
+        message id; what they share is written in one write."""
         values = {"sent_at": fields.Datetime.now(), "next_attempt_at": False, "error_code": 0,
                   "error_message": False, **vals}
         if wamid:
             values.update(wamid=wamid, wa_id=wa_id or False)
-        return self._move_to("sent", values)
+        moved = self._move_to("sent", values)
+        if wamids:
+            automation = moved._automation()
+            for message in automation:
+                message_wamid, message_wa_id = wamids[message.id]
+                message.write({"wamid": message_wamid, "wa_id": message_wa_id or False})
+        return moved
 
     def _set_failed(self, reason, code=0, **vals):
         """Given up, with the reason the people reading it need; noted on the invoices."""
@@ -251,6 +260,16 @@ class CobranzaMessage(models.Model):
         """Notes and outcomes in the company's language, whoever runs the job."""
         lang = self.company_id._cobranza_lang() if len(self.company_id) == 1 else None
         return self.with_context(lang=lang) if lang and lang != self.env.lang else self
+
+    def _in_company_langs(self):
+        """These messages one by one, each in its company's language (as
+        :meth:`_in_company_lang`), the environment made once per company."""
+        envs = {}
+        for message in self:
+            company = message.company_id
+            if company not in envs:
+                envs[company] = message._in_company_lang().env
+            yield message.with_env(envs[company])
 
     @api.model
     def _outbound_values(self, partner, moves, company, **values):
@@ -275,8 +294,9 @@ class CobranzaMessage(models.Model):
     @api.model
     def _log_chatter(self, chatter):
         if chatter:
-            moves = self.env["account.move"].browse(list(chatter))
-            moves._message_log_batch(
+            # Mail's rows, in one statement: mail's own logging costs more than the rest of
+            # what the sender does for a message (see _cobranza_log_notes).
+            self.env["account.move"].sudo()._cobranza_log_notes(
                 {move_id: Markup("").join(bodies) for move_id, bodies in chatter.items()})
 
     def _post_in_chatter(self, failed=False):

@@ -36,6 +36,23 @@ class ChatterNotes(dict):
         return self is not other
 
 
+class BatchMemo(ChatterNotes):
+    """What a batch works out once for all its messages (an account's Graph API client,
+    a template's variables in order), in the context as ``cobranza_memo``; compared by
+    identity like :class:`ChatterNotes`."""
+
+    def get_or(self, key, compute):
+        if key not in self:
+            self[key] = compute()
+        return self[key]
+
+
+def batch_memo(env, key, compute):
+    """`compute()`, once per batch when a batch's memo is in the context."""
+    memo = env.context.get("cobranza_memo")
+    return memo.get_or(key, compute) if memo is not None else compute()
+
+
 class CobranzaMessageSender(models.AbstractModel):
     """The sender: drains the outbox in batches, posts WhatsApp messages through the account's
     Graph API client on the poster's threads, and applies Meta's answers; SMS and e-mail go
@@ -76,8 +93,8 @@ class CobranzaMessageSender(models.AbstractModel):
         if not own_transactions and request:
             raise RuntimeError("Messages are not posted inside a request: queue them and "
                                "trigger the send cron.")
-        cursors = self.env.registry.cursor if own_transactions else poster.LentCursor(
-            self.env.cr)
+        cursors = poster.KeptCursor(self.env.registry.cursor) if own_transactions else \
+            poster.LentCursor(self.env.cr)
         return poster.Poster(cursors, parallel=PARALLEL_REQUESTS)
 
     @api.model
@@ -149,13 +166,22 @@ class CobranzaMessageSender(models.AbstractModel):
         if not answers:
             return
         chatter = ChatterNotes()
-        sandbox = self.browse()
+        sandbox_ids = []
+        taken, results = [], {}  # Meta took them: recorded together below
         for key, answer in answers:
             message, account = waiting.pop(key)
-            message.with_context(cobranza_chatter=chatter)._record_outcome(account, answer)
+            result = self._taken(answer)
+            if result is not None and message.state == "sending":
+                taken.append(message.id)
+                results[message.id] = result
+            else:
+                message.with_context(cobranza_chatter=chatter)._record_outcome(account, answer)
             if account.mode == "sandbox":
-                sandbox |= message
+                sandbox_ids.append(message.id)
+        if taken:
+            self.browse(taken).with_context(cobranza_chatter=chatter)._record_taken(results)
         self._log_chatter(chatter)
+        sandbox = self.browse(sandbox_ids)
         # Meta's status webhooks, simulated for the sandbox's sends of this batch.
         self.env["cobranza.whatsapp.sandbox"]._simulate_statuses(sandbox)
         if auto_commit:
@@ -179,17 +205,19 @@ class CobranzaMessageSender(models.AbstractModel):
         if check_window:
             held |= self._hold_outside_contact_window(now)
         self = self - held  # noqa: PLW0642
+        memo = BatchMemo()
         try:
             chatter = ChatterNotes()
             with self.env.cr.savepoint():
-                prepared = [item for message in self.with_context(cobranza_chatter=chatter)
+                prepared = [item for message in self.with_context(
+                    cobranza_chatter=chatter, cobranza_memo=memo)._in_company_langs()
                             if (item := message._send_one())]
         except CONCURRENCY_ERRORS:
             raise
         except Exception:  # noqa: BLE001 - retried message by message just below
             chatter = ChatterNotes()
             prepared = []
-            for message in self.with_context(cobranza_chatter=chatter):
+            for message in self.with_context(cobranza_chatter=chatter, cobranza_memo=memo):
                 try:
                     with self.env.cr.savepoint():
                         item = message._send_one()
@@ -297,7 +325,7 @@ class CobranzaMessageSender(models.AbstractModel):
             self.next_attempt_at = account.throttled_until  # Meta asked us to slow down
             return None
         try:
-            client = account._graph_api()
+            client = batch_memo(self.env, ("client", account.id), account._graph_api)
         except graph_api.ApiUrlRefused as error:  # not Meta's address: nothing leaves
             account.sudo()._stop(str(error))  # and the queue waits for an administrator
             return None
@@ -329,8 +357,9 @@ class CobranzaMessageSender(models.AbstractModel):
             return None
         try:
             values = template._message_values(self)
-            params = template._render_params(values)
-            body = template._render_text(values)
+            texts = template._param_values(values)
+            params = template._render_params(values, texts)
+            body = template._render_text(values, texts)
         except ValueError as error:
             self._set_failed(self.env._("The message cannot be built: %(reason)s",
                                         reason=self.env._(str(error))))
@@ -358,6 +387,37 @@ class CobranzaMessageSender(models.AbstractModel):
                 self.sudo().template_id = level.template_id
                 return level.template_id
         return template
+
+    @staticmethod
+    def _taken(outcome):
+        """Meta's answer read as a message it took (its wamid and wa_id), else None."""
+        if isinstance(outcome, meta_api.MetaError):
+            return None
+        try:
+            return meta_api.parse_send_response(outcome)
+        except meta_api.MetaError:
+            return None
+
+    def _record_taken(self, results):
+        """These messages, all ``sending``, were taken by Meta (`results`: each one's
+        parsed answer by message id): what :meth:`_record_outcome` does for one, with one
+        write for what they share."""
+        by_lang = {}
+        for message in self._in_company_langs():
+            by_lang.setdefault(message.env, []).append(message.id)
+        for env, ids in by_lang.items():
+            messages = self.with_env(env).browse(ids)
+            messages._set_sent(wamids={
+                message_id: (results[message_id]["wamid"], results[message_id].get("wa_id"))
+                for message_id in ids})
+            for message in messages:
+                wa_id = results[message.id].get("wa_id")
+                if wa_id and message.partner_id.cobranza_wa_id != wa_id:
+                    message.partner_id.sudo().cobranza_wa_id = wa_id
+            replies = messages.filtered(lambda m: m.kind in meta_api.FREE_FORM_KINDS)
+            for reply in replies:
+                reply._note_reply_on_customer()
+            (messages - replies)._post_in_chatter()
 
     def _record_outcome(self, account, outcome):
         """Meta's answer (or error) for this message, applied in the worker's transaction."""

@@ -28,6 +28,13 @@ PLACEHOLDER_RE = re.compile(r"\{\{(\d+)\}\}")
 PAY_LINKS_LIMIT = 900
 
 
+
+def _oldest_first(moves):
+    """Invoices by due date (or date), oldest first."""
+    if len(moves) < 2:
+        return moves
+    return moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+
 class LazyValues(dict):
     """Template values computed when first read (``[]`` or ``get``), then kept."""
 
@@ -196,28 +203,55 @@ class CobranzaWhatsappTemplate(models.Model):
         self.ensure_one()
         return self.active and self.status == "approved"
 
-    def _render_params(self, values):
-        """Body parameters in placeholder order, checked against Meta's limits before sending."""
-        self.ensure_one()
-        params = []
-        for var, value in zip(self.variable_ids.sorted("position"), self._param_values(values),
-                              strict=True):
-            label = dict(var._fields["source"]._description_selection(self.env)).get(var.source)
-            params.append(meta_api.check_param(value, label))
-        return params
+    def _render_params(self, values, texts=None):
+        """Body parameters in placeholder order, checked against Meta's limits before sending.
 
-    def _render_text(self, values):
+        `texts`: the values already rendered by :meth:`_param_values` (the sender renders
+        them once for the parameters and the text)."""
+        self.ensure_one()
+        texts = self._param_values(values) if texts is None else texts
+        labels = dict(self.env["cobranza.whatsapp.template.variable"]._fields["source"]
+                      ._description_selection(self.env))
+        return [meta_api.check_param(value, labels.get(var.source))
+                for var, value in zip(self._sorted_variables(), texts, strict=True)]
+
+    def _render_text(self, values, texts=None):
         """What the customer reads, for the chatter and the preview."""
         self.ensure_one()
-        return formatting.render_body(self.body or "", self._param_values(values))
+        texts = self._param_values(values) if texts is None else texts
+        return formatting.render_body(self.body or "", texts)
 
     def _param_values(self, values):
         """Each variable's value in placeholder order, as it reads in the body."""
         return [
             formatting.fit_to_text(self.body, f"{{{{{var.position}}}}}",
                                    str(values.get(var.source) or ""))
-            for var in self.variable_ids.sorted("position")
+            for var in self._sorted_variables()
         ]
+
+    def _sorted_buttons(self):
+        """The buttons in their order (once per sending batch)."""
+        memo = self.env.context.get("cobranza_memo")
+        if memo is None:
+            return self.button_ids.sorted("sequence")
+        ids = memo.get_or(("buttons", self.id), lambda: self.button_ids.sorted("sequence").ids)
+        return self.button_ids.browse(ids)
+
+    def _url_button_tracks_once(self):
+        """:meth:`_url_button_tracks`, once per sending batch."""
+        memo = self.env.context.get("cobranza_memo")
+        if memo is None or len(self) != 1:
+            return self._url_button_tracks()
+        return memo.get_or(("url_button_tracks", self.id), self._url_button_tracks)
+
+    def _sorted_variables(self):
+        """The variables in placeholder order (once per sending batch)."""
+        memo = self.env.context.get("cobranza_memo")
+        if memo is None:
+            return self.variable_ids.sorted("position")
+        ids = memo.get_or(("variables", self.id),
+                          lambda: self.variable_ids.sorted("position").ids)
+        return self.variable_ids.browse(ids)
 
     # === RENDERING AND PAYLOADS === #
 
@@ -235,7 +269,7 @@ class CobranzaWhatsappTemplate(models.Model):
     def _render_values_for(self, partner, moves, company, paid=False, lang=None, message=None):
         """The invoice and customer values a template can show, formatted for the customer;
         rendered for `message`, its pay links are the message's tracked ones."""
-        moves = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        moves = _oldest_first(moves)
         # The template's language (the customer reads a Spanish text) in the customer's
         # country's formats; the partner's own language where no template is involved.
         language = lang or (self[:1].language if len(self) == 1 else None)
@@ -283,7 +317,7 @@ class CobranzaWhatsappTemplate(models.Model):
             "pay_link": lambda: oldest._cobranza_pay_url(message) if oldest else "",
             "pay_links": lambda: self._pay_links_text(moves, message=message),
             "pay_path": lambda: oldest._cobranza_pay_path(
-                message if self._url_button_tracks() else None) if oldest else "",
+                message if self._url_button_tracks_once() else None) if oldest else "",
             "collector_name": lambda: partner._cobranza_collector(company).name or "",
             "early_discount_active": lambda: early_discount() is not None,
             "early_discount_amount": lambda: formatting.format_amount(
@@ -327,7 +361,7 @@ class CobranzaWhatsappTemplate(models.Model):
         quick_replies = []
         url_index = 0
         reference = message.move_ids[:1].name or ""
-        for index, button in enumerate(self.button_ids.sorted("sequence")):
+        for index, button in enumerate(self._sorted_buttons()):
             if button.button_type == "url":
                 url_index, url_suffix = index, values["pay_path"]
             else:
@@ -347,7 +381,7 @@ class CobranzaWhatsappTemplate(models.Model):
     @api.model
     def _document_header(self, message, account):
         """The invoice PDF (several invoices: one PDF with all of them), by id or by link."""
-        moves = message._unpaid_moves().sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        moves = _oldest_first(message._unpaid_moves())
         if len(moves) == 1:
             filename = f"{moves.name.replace('/', '_')}.pdf"
         else:

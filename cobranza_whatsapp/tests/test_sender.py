@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 import freezegun
 import requests
+from markupsafe import Markup
 
 from odoo import fields
 from odoo.tests import tagged
@@ -60,6 +61,29 @@ class TestSender(LiveAccountCommon):
         self.assertEqual(payload["biz_opaque_callback_data"], f"cobranza:{message.id}")
         self.assertIn(move.name, message.body)
         self.assertIn("Collection reminder sent", move.message_ids[0].body)
+
+    def test_the_sent_note_is_mails_own_note(self):
+        """The note of a sent reminder is written in one statement for the whole batch:
+        the same row as mail's own logging writes, on the invoice's chatter."""
+        move, message = self.queue_reminder()
+        self.env["cobranza.message"]._process_queue()
+        self.assertEqual(message.state, "sent")
+        note = move.message_ids.filtered(lambda m: "Collection reminder sent" in (m.body or ""))
+        self.assertEqual(len(note), 1, "one note, read back through the chatter")
+        self.assertIn(message.body.split(" ")[0], note.body)
+        reference = move._message_log_batch({move.id: Markup("<p>reference</p>")})
+        direct = self.env["mail.message"].browse(
+            move._cobranza_log_notes({move.id: Markup("<p>direct</p>")}))
+        self.assertEqual(direct.body, Markup("<p>direct</p>"))
+        self.assertIn(direct, move.message_ids, "the invoice's chatter is read again")
+        fields_compared = ["model", "res_id", "message_type", "subtype_id", "is_internal",
+                           "author_id", "email_from", "reply_to", "email_add_signature",
+                           "record_company_id", "record_alias_domain_id", "subject",
+                           "partner_ids", "attachment_ids", "tracking_value_ids"]
+        for name in fields_compared:
+            self.assertEqual(note[name], reference[name], name)
+            self.assertEqual(direct[name], reference[name], name)
+        self.assertTrue(note.message_id)
 
     def test_a_thank_you_waits_for_the_customers_contact_hours(self):
         """Reported: a Madrid customer who paid at 20:00 UTC was thanked at 21:00 local time.

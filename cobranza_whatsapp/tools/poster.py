@@ -62,6 +62,47 @@ class LentCursor:
         return self._cr.fetchone()
 
 
+class KeptCursor:
+    """One database cursor kept for the poster's side transactions, each committed when
+    its block ends (rolled back, and the connection given up, when it raises).
+
+    A cursor per side transaction would borrow a connection from Odoo's pool every time:
+    several times per batch, on the dispatcher's path of every post. Used from the
+    dispatcher thread only; :meth:`close` when the poster stops.
+    """
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._cr = None
+
+    def __call__(self):
+        return self
+
+    def __enter__(self):
+        if self._cr is None:
+            self._cr = self._factory()
+        return self._cr
+
+    def __exit__(self, exc_type, *_exc):
+        if exc_type is None:
+            try:
+                self._cr.commit()
+            except Exception:
+                self.close()
+                raise
+        else:
+            self.close()  # rolled back; a broken connection is not kept either
+        return False
+
+    def close(self):
+        cr, self._cr = self._cr, None
+        if cr is not None:
+            try:
+                cr.close()
+            except Exception:  # noqa: BLE001 - a dead connection has nothing to close
+                _logger.debug("Journal cursor could not be closed", exc_info=True)
+
+
 class Poster:
     """Posts `Post` items in the order received, several in flight, each account at its rate.
 
@@ -150,6 +191,10 @@ class Poster:
             self._journal()
         except Exception:  # noqa: BLE001 - the sweep resolves what is not journaled
             _logger.exception("Send journal could not be written")
+        finally:
+            close = getattr(self._cursor_factory, "close", None)
+            if close:
+                close()
 
     def _post_chunk(self, chunk):
         live = []
@@ -167,23 +212,50 @@ class Poster:
             for post in live:
                 self._done.put((post.key, meta_api.MetaTransportError(type(error).__name__)))
             return
+        ready = []  # posts holding a slot, journaled together right before they leave
         for post, start in zip(live, starts, strict=True):
             if post.account_id in self._stopped:
                 self._done.put((post.key, self._stopped[post.account_id]))
                 continue
-            delay = start - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            self._slots.acquire()
-            try:
-                # Journaled right before it leaves: a worker killed now leaves at most the
-                # posts in flight undecided, and Meta's status webhooks decide those.
-                self._journal(started=[post])
-            except Exception as error:  # noqa: BLE001 - never posted unjournaled
+            if start > time.monotonic():
+                self._leave(ready)  # what is due goes before the wait for the next slot
+                delay = start - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            if not self._slots.acquire(blocking=False):
+                self._leave(ready)
+                self._slots.acquire()
+            ready.append(post)
+            if post.rate and post.rate > 0:
+                self._leave(ready)  # at its slot: a paced post never waits for another
+        self._leave(ready)
+
+    def _leave(self, ready):
+        """Journal the posts of `ready` (each holds a slot) as started in one side
+        transaction, then post them; `ready` is emptied.
+
+        Journaled right before they leave: a worker killed now leaves at most the posts
+        holding a slot (in flight) undecided, and Meta's status webhooks decide those.
+        """
+        posts, ready[:] = list(ready), []
+        live = []
+        for post in posts:
+            if post.account_id in self._stopped:  # stopped while the slots were taken
                 self._slots.release()
-                _logger.exception("Send journal could not be written")
+                self._done.put((post.key, self._stopped[post.account_id]))
+            else:
+                live.append(post)
+        if not live:
+            return
+        try:
+            self._journal(started=live)
+        except Exception as error:  # noqa: BLE001 - never posted unjournaled
+            _logger.exception("Send journal could not be written")
+            for post in live:
+                self._slots.release()
                 self._done.put((post.key, meta_api.MetaTransportError(type(error).__name__)))
-                continue
+            return
+        for post in live:
             self._pool.submit(self._post_one, post)
 
     def _reservations(self, posts):
