@@ -7,6 +7,8 @@
 # REV is checked out as a git worktree in var/before-REV (no copy is committed); each
 # BENCH (default: cadence sender webhook) runs ROUNDS times (default 2) on each side, before
 # first, with its own database per side; the figures are in var/before-after/*.log.
+# BENCH_DB_PREFIX (default empty) is put before each database's name, so that runs side by
+# side on one PostgreSQL do not share databases.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 
 rev=${1:?usage: bench/before_after.sh REV [ROUNDS] [BENCH...]}
@@ -41,7 +43,7 @@ for bench in "${benches[@]}"; do
             log="$out/$bench-$side-$round.log"
             info "$bench, round $round, $side ($([ "$side" = before ] && echo "$short" || echo "working tree"))"
             # shellcheck disable=SC2086
-            "$VENV/bin/python" "$tree/bench/bench_$bench.py" --database "bench_${bench}_$side" \
+            "$VENV/bin/python" "$tree/bench/bench_$bench.py" --database "${BENCH_DB_PREFIX:-}bench_${bench}_$side" \
                 ${args[$bench]} >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "$bench ($side) failed: see $log"; }
             grep -E '/s|per second|MiB|p99|queries' "$log" | sed "s/^/    /"
         done
