@@ -158,9 +158,11 @@ def main():
     parser.add_argument("--steady-rate", type=int, default=250)
     parser.add_argument("--steady-seconds", type=int, default=8)
     parser.add_argument("--database", default="cobranza_bench_webhook")
+    parser.add_argument("--port", type=int, default=0,
+                        help="the server's HTTP port (default: a free one)")
     args = parser.parse_args()
     prepare(args.database, args.messages)
-    port = free_port()
+    port = args.port or free_port()
     server = start_server(args.database, port)
     url = f"http://127.0.0.1:{port}/cobranza_whatsapp/webhook"
     bare_url = f"http://127.0.0.1:{port}/cobranza_bench/bare"

@@ -61,33 +61,68 @@ class CobranzaWebhookEvent(models.Model):
     @api.model
     def _store(self, account, events):
         """Insert `account`'s events that are new; return the ids actually inserted."""
-        return self._insert(account.id, account.company_id.id, events)
+        return self._insert({(account.id, account.company_id.id): events})[0]
 
     @api.model
-    def _insert(self, account_id, company_id, events):
-        """Insert the events that are new; return the ids actually inserted."""
-        if not events:
-            return []
+    def _insert(self, routed, wake_cron=None):
+        """Insert the events that are new, in one statement: `routed` maps
+        (account id, company id) to events. Returns (the ids actually inserted, whether a
+        due trigger of the cron `wake_cron` (an id) was found and locked).
+
+        With `wake_cron`, how the webhook wakes the processing cron once for a burst of
+        POSTs rather than once a POST: a trigger that is due and not taken yet wakes the
+        cron for these events too, if the cron cannot take it before this transaction
+        commits. The same statement, when something new was inserted, holds that trigger's
+        row with ``FOR KEY SHARE`` (what Odoo's cron does with a trigger when it starts a
+        run is a DELETE, which waits for that lock; webhooks share it among themselves). A
+        trigger locked already is being taken by a run that may not see these events, so
+        the caller makes a new one (``SKIP LOCKED``). Each trigger costs a row and a NOTIFY
+        on a connection of its own; at one status per POST that was most of a webhook's
+        own work. The lookup is part of the INSERT: a round trip less per POST.
+        """
+        rows = [(account_id, company_id, event)
+                for (account_id, company_id), events in routed.items() for event in events]
+        if not rows:
+            return [], False
         now = fields.Datetime.now()
-        self.env.cr.execute(SQL(
+        insert = SQL(
             """
             INSERT INTO cobranza_webhook_event (key, kind, account_id, company_id, payload,
                                                 state, attempts, received_at, create_uid,
                                                 write_uid, create_date, write_date)
-            SELECT v.key, v.kind, %(account)s, %(company)s, v.payload, 'pending', 0, %(now)s,
+            SELECT v.key, v.kind, v.account, v.company, v.payload, 'pending', 0, %(now)s,
                    %(uid)s, %(uid)s, %(now)s, %(now)s
-              FROM (SELECT unnest(%(keys)s::varchar[]) AS key,
-                           unnest(%(kinds)s::varchar[]) AS kind,
-                           unnest(%(payloads)s::text[]) AS payload) v
+              FROM unnest(%(keys)s::varchar[], %(kinds)s::varchar[], %(accounts)s::int[],
+                          %(companies)s::int[], %(payloads)s::text[])
+                   AS v(key, kind, account, company, payload)
             ON CONFLICT (key) DO NOTHING
             RETURNING id
             """,
-            account=account_id or None, company=company_id or None, now=now,
-            uid=self.env.uid, keys=[e["key"][:255] for e in events],
-            kinds=[e["kind"] for e in events],
-            payloads=[json.dumps(e, default=str) for e in events],
-        ))
-        return [row[0] for row in self.env.cr.fetchall()]
+            now=now, uid=self.env.uid, keys=[e["key"][:255] for _a, _c, e in rows],
+            kinds=[e["kind"] for _a, _c, e in rows],
+            accounts=[a or None for a, _c, _e in rows],
+            companies=[c or None for _a, c, _e in rows],
+            payloads=[json.dumps(e, default=str) for _a, _c, e in rows],
+        )
+        if not wake_cron:
+            self.env.cr.execute(insert)
+            return [row[0] for row in self.env.cr.fetchall()], False
+        # The trigger is looked for only if a row is new, else nothing is locked (the
+        # statement's parts share one snapshot, the inserted rows are seen through
+        # RETURNING). A row per event id, and one with no id if a trigger was found.
+        self.env.cr.execute(SQL(
+            """
+            WITH new AS (%(insert)s),
+                 due AS (SELECT id FROM ir_cron_trigger
+                          WHERE cron_id = %(cron)s
+                            AND call_at <= (clock_timestamp() AT TIME ZONE 'UTC')
+                            AND EXISTS (SELECT FROM new)
+                          LIMIT 1 FOR KEY SHARE SKIP LOCKED)
+            SELECT id FROM new UNION ALL SELECT NULL FROM due
+            """, insert=insert, cron=wake_cron))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        new = [event_id for event_id in ids if event_id is not None]
+        return new, len(new) < len(ids)
 
     def _process(self):
         """Apply each event in its own savepoint; failures are kept with their error."""
@@ -145,11 +180,11 @@ class CobranzaWebhookEvent(models.Model):
         ids = set(accounts.ids)
         routes = [route for route in accounts._webhook_routes() if route.id in ids]
         routed, unknown = self._route(routes, events)
-        new = []
-        for route, route_events in routed.items():
-            new += self._insert(route.id, route.company_id, route_events)
-        if new:
-            self._wake_processing()
+        cron_id = self._processing_cron_id()
+        new, due = self._insert({(route.id, route.company_id): route_events
+                                 for route, route_events in routed.items()}, cron_id)
+        if new and not due:
+            self.env["ir.cron"].browse(cron_id)._trigger()
         if unknown:
             _logger.warning(
                 "WhatsApp webhook: %s events for numbers or business accounts that no "
@@ -159,27 +194,10 @@ class CobranzaWebhookEvent(models.Model):
         return {"events": len(events), "new": len(new), "ignored": len(unknown)}
 
     @api.model
-    def _wake_processing(self):
-        """Wake the processing cron, once for a burst of webhooks rather than once a POST.
-
-        A trigger that is due and not taken yet wakes the cron for these events too, if
-        the cron cannot take it before this transaction commits: the trigger row is held
-        with ``FOR KEY SHARE`` (what Odoo's cron does with a trigger when it starts a run is
-        a DELETE, which waits for that lock; webhooks share it among themselves). A trigger
-        locked already is being taken by a run that may not see these events, so a new one
-        is made (``SKIP LOCKED``). Each trigger costs a row and a NOTIFY on a connection of
-        its own; at one status per POST that was most of a webhook's own work.
-        """
-        cron = self.env["ir.cron"].browse(self.env["ir.model.data"]._xmlid_to_res_id(
-            "cobranza_whatsapp.ir_cron_webhook_received"))
-        self.env.cr.execute(SQL(
-            """
-            SELECT id FROM ir_cron_trigger
-             WHERE cron_id = %s AND call_at <= (clock_timestamp() AT TIME ZONE 'UTC')
-             LIMIT 1 FOR KEY SHARE SKIP LOCKED
-            """, cron.id))
-        if not self.env.cr.fetchone():
-            cron._trigger()
+    def _processing_cron_id(self):
+        """The processing cron, from Odoo's cache of XML ids (no query once read)."""
+        return self.env["ir.model.data"]._xmlid_to_res_id(
+            "cobranza_whatsapp.ir_cron_webhook_received", raise_if_not_found=True)
 
     @api.model
     def _route(self, accounts, events):

@@ -83,3 +83,35 @@ class TestWebhookWake(CobranzaCommon, HttpCase):
             with db.cursor() as cleanup:
                 cleanup.execute("DELETE FROM ir_cron_trigger WHERE id = %s", [taken])
                 cleanup.commit()
+
+    def queries(self, url, data=b"{}", headers=None):
+        """The queries one request runs, and its answer's status."""
+        count = self.cr.sql_log_count
+        response = self.url_open(url, data=data, headers=headers)
+        return self.cr.sql_log_count - count, response.status_code
+
+    def signed_post(self, wamid):
+        payload = graph_mock.status_payload([graph_mock.status_item(wamid, "sent")])
+        data = json.dumps(payload).encode()
+        return self.queries(URL, data, {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_api.compute_signature("first-secret", data)})
+
+    def test_a_post_costs_one_query_of_its_own(self):
+        """A POST is authenticated by its signature, not by a session: no query to find the
+        public user (``auth="public"`` costs one), and the new events stored and the cron's
+        trigger looked for in one statement. What a refused POST costs is Odoo's own work
+        per request, no more than a bare ``auth="none"`` route (``/web/health``)."""
+        self.signed_post("wamid.Q0")  # the caches filled, the cron's trigger made
+        self.queries("/web/health", data=None)
+        bare, code = self.queries("/web/health", data=None)
+        self.assertEqual(code, 200)
+        refused, code = self.queries(URL, headers={"X-Hub-Signature-256": "sha256=00"})
+        self.assertEqual(code, 401)
+        self.assertLessEqual(refused, bare, "a refused POST costs no query of its own")
+        stored, code = self.signed_post("wamid.Q1")
+        self.assertEqual(code, 200)
+        self.assertEqual(stored, refused + 1, "one statement stores it and finds the trigger")
+        self.assertEqual(self.env["cobranza.webhook.event"].search_count(
+            [("key", "like", "%wamid.Q1%")]), 1)
+        self.assertEqual(len(self.triggers()), 1)
