@@ -162,8 +162,8 @@ class AccessCommon(CobranzaCommon):
 @tagged("post_install", "-at_install")
 class TestAccessRights(AccessCommon):
 
-    READ_FIELD = {"cobranza.work.item": "kind", "cobranza.alert": "kind", "cobranza.kpi.alert": "kpi",
-                  "cobranza.whatsapp.account": "name",
+    READ_FIELD = {"cobranza.work.item": "kind", "cobranza.alert": "kind",
+                  "cobranza.kpi.alert": "kpi", "cobranza.whatsapp.account": "name",
                   "cobranza.whatsapp.template": "name", "cobranza.level": "name"}
     WRITE_VALUES = {
         "cobranza.message": {"body": "edited"},

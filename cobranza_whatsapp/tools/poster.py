@@ -86,7 +86,9 @@ class KeptCursor:
     def __exit__(self, exc_type, *_exc):
         if exc_type is None:
             try:
-                self._cr.commit()
+                # A side transaction of its own (the send journal), never the request's:
+                # what `with registry.cursor()` does when its block ends.
+                self._cr.commit()  # pylint: disable=invalid-commit
             except Exception:
                 self.close()
                 raise
