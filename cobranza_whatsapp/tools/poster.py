@@ -198,13 +198,21 @@ class Poster:
             if close:
                 close()
 
-    def _post_chunk(self, chunk):
+    def _without_stopped(self, posts, holding_slots=False):
+        """`posts` but those of an account stopped meanwhile, each answered with the error
+        that stopped it (and its slot given back, when it holds one)."""
         live = []
-        for post in chunk:
+        for post in posts:
             if post.account_id in self._stopped:
+                if holding_slots:
+                    self._slots.release()
                 self._done.put((post.key, self._stopped[post.account_id]))
             else:
                 live.append(post)
+        return live
+
+    def _post_chunk(self, chunk):
+        live = self._without_stopped(chunk)
         if not live:
             return
         try:
@@ -240,13 +248,7 @@ class Poster:
         holding a slot (in flight) undecided, and Meta's status webhooks decide those.
         """
         posts, ready[:] = list(ready), []
-        live = []
-        for post in posts:
-            if post.account_id in self._stopped:  # stopped while the slots were taken
-                self._slots.release()
-                self._done.put((post.key, self._stopped[post.account_id]))
-            else:
-                live.append(post)
+        live = self._without_stopped(posts, holding_slots=True)  # stopped meanwhile
         if not live:
             return
         try:
