@@ -433,14 +433,7 @@ class CobranzaMessageSender(models.AbstractModel):
             else:
                 self._handle_meta_error(account, outcome)
             return
-        self._set_sent(result["wamid"], result.get("wa_id"))
-        partner = self.partner_id
-        if result.get("wa_id") and partner.cobranza_wa_id != result["wa_id"]:
-            partner.sudo().cobranza_wa_id = result["wa_id"]
-        if self.kind in meta_api.FREE_FORM_KINDS:
-            self._note_reply_on_customer()
-        else:
-            self._post_in_chatter()
+        self._record_taken({self.id: result})
 
     def _await_confirmation(self):
         """Meta may have taken this message, but its answer was lost (a timeout or a reset

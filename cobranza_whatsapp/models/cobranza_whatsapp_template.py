@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import pdf
 
 from ..tools import click, formatting, meta_api
+from .cobranza_message_sender import batch_memo
 
 _logger = logging.getLogger(__name__)
 
@@ -28,12 +29,12 @@ PLACEHOLDER_RE = re.compile(r"\{\{(\d+)\}\}")
 PAY_LINKS_LIMIT = 900
 
 
-
 def _oldest_first(moves):
     """Invoices by due date (or date), oldest first."""
     if len(moves) < 2:
         return moves
     return moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+
 
 class LazyValues(dict):
     """Template values computed when first read (``[]`` or ``get``), then kept."""
@@ -231,27 +232,19 @@ class CobranzaWhatsappTemplate(models.Model):
 
     def _sorted_buttons(self):
         """The buttons in their order (once per sending batch)."""
-        memo = self.env.context.get("cobranza_memo")
-        if memo is None:
-            return self.button_ids.sorted("sequence")
-        ids = memo.get_or(("buttons", self.id), lambda: self.button_ids.sorted("sequence").ids)
-        return self.button_ids.browse(ids)
+        return self.button_ids.browse(batch_memo(
+            self.env, ("buttons", self.id), lambda: self.button_ids.sorted("sequence").ids))
 
     def _url_button_tracks_once(self):
         """:meth:`_url_button_tracks`, once per sending batch."""
-        memo = self.env.context.get("cobranza_memo")
-        if memo is None or len(self) != 1:
+        if len(self) != 1:
             return self._url_button_tracks()
-        return memo.get_or(("url_button_tracks", self.id), self._url_button_tracks)
+        return batch_memo(self.env, ("url_button_tracks", self.id), self._url_button_tracks)
 
     def _sorted_variables(self):
         """The variables in placeholder order (once per sending batch)."""
-        memo = self.env.context.get("cobranza_memo")
-        if memo is None:
-            return self.variable_ids.sorted("position")
-        ids = memo.get_or(("variables", self.id),
-                          lambda: self.variable_ids.sorted("position").ids)
-        return self.variable_ids.browse(ids)
+        return self.variable_ids.browse(batch_memo(
+            self.env, ("variables", self.id), lambda: self.variable_ids.sorted("position").ids))
 
     # === RENDERING AND PAYLOADS === #
 
